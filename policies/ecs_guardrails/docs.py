@@ -1,0 +1,76 @@
+"""Generate the policy table in policies/README.md from the rule metadata.
+
+`python -m ecs_guardrails.docs` (from policies/) rewrites the table between the markers;
+`--check` exits 1 when README.md disagrees with the pack."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .core import Rule
+from .pack import build_rules
+
+BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _cell(items: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(items) if items else "—"
+
+
+def _knobs(rule: Rule) -> str:
+    return (
+        "<br>".join(f"`{k}` (default `{_default(v.get('default'))}`)" for k, v in rule.config.items()) or "—"
+    )
+
+
+def _default(v: object) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(map(str, v)) + "]" if len(v) <= 3 else f"[{len(v)} items]"
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _types(rule: Rule) -> str:
+    if rule.stack:
+        return "stack"
+    if "*" in rule.resource_types:
+        return "any"
+    return "<br>".join(f"`{t}`" for t in rule.resource_types)
+
+
+def table(rules: list[Rule] | None = None) -> str:
+    rows = [
+        "| Policy | Checks | Resource types | Default level | Config knobs | Security Hub (FSBP) | cdk-nag "
+        "| checkov |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rules or build_rules():
+        desc = r.description.replace("|", "\\|")
+        rows.append(
+            f"| `{r.name}` | {desc} | {_types(r)} | {r.level.value} | {_knobs(r)} | "
+            f"{_cell(r.controls.fsbp)} | {_cell(r.controls.cdk_nag)} | {_cell(r.controls.checkov)} |"
+        )
+    return "\n".join(rows)
+
+
+def render(text: str) -> str:
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    text = README.read_text()
+    new = render(text)
+    if "--check" in argv:
+        if new != text:
+            print("policies/README.md is out of date: run `python -m ecs_guardrails.docs` in policies/")
+            return 1
+        return 0
+    README.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

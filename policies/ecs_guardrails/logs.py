@@ -1,0 +1,111 @@
+"""Rules over CloudWatch log groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .core import ADVISORY, LOG_GROUP, LOW, MANDATORY, MEDIUM, Controls, Ctx, Rule, to_int
+
+# The values CloudWatch Logs accepts for retentionInDays.
+VALID_RETENTION = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def _minimum(ctx: Ctx) -> int:
+    return to_int(ctx.cfg.get("minRetentionDays")) or 14
+
+
+def check_retention(ctx: Ctx) -> Iterator[str]:
+    raw = ctx.get("retentionInDays")
+    if not ctx.known(raw):
+        return
+    days, minimum = to_int(raw), _minimum(ctx)
+    if raw is None or days == 0:
+        if not ctx.cfg.get("allowNeverExpire"):
+            yield f"retentionInDays is not set (logs never expire): set it to at least {minimum}"
+    elif days is None:
+        yield f"retentionInDays {raw!r} is not a number: set an integer such as {minimum}"
+    elif days < minimum:
+        yield f"retentionInDays is {days}, below the minimum {minimum}: raise it"
+
+
+def fix_retention(ctx: Ctx) -> dict[str, Any] | None:
+    raw = ctx.get("retentionInDays")
+    if not ctx.known(raw):
+        return None
+    days, minimum = to_int(raw), _minimum(ctx)
+    if days is not None and days != 0 and days >= minimum:
+        return None
+    if (raw is None or days == 0) and ctx.cfg.get("allowNeverExpire"):
+        return None
+    return {"retentionInDays": next((v for v in VALID_RETENTION if v >= minimum), 3653)}
+
+
+def check_kms(ctx: Ctx) -> Iterator[str]:
+    v = ctx.get("kmsKeyId")
+    if ctx.known(v) and not v:
+        yield (
+            "the log group is not encrypted with a KMS key: set kmsKeyId (the key policy must "
+            "allow logs.<region>)"
+        )
+
+
+RULES = [
+    Rule(
+        "log-group-retention",
+        "Log groups have a retention of at least the configured minimum.",
+        (LOG_GROUP,),
+        check_retention,
+        MEDIUM,
+        MANDATORY,
+        "Set retentionInDays >= the minimum (remediable to the next valid value).",
+        config={
+            "minRetentionDays": {
+                "type": "integer",
+                "enum": list(VALID_RETENTION),
+                "default": 14,
+                "description": "Minimum retentionInDays.",
+            },
+            "allowNeverExpire": {
+                "type": "boolean",
+                "default": False,
+                "description": "Accept log groups without retention.",
+            },
+        },
+        remediate=fix_retention,
+        controls=Controls(fsbp=("CloudWatch.16",), checkov=("CKV_AWS_66",)),
+    ),
+    Rule(
+        "log-group-kms",
+        "Log groups are encrypted with a customer managed KMS key.",
+        (LOG_GROUP,),
+        check_kms,
+        LOW,
+        ADVISORY,
+        "Set kmsKeyId to a KMS key whose policy lets CloudWatch Logs use it.",
+        controls=Controls(checkov=("CKV_AWS_158",)),
+    ),
+]

@@ -1,0 +1,544 @@
+"""Rules over aws:ecs/taskDefinition:TaskDefinition and its containerDefinitions JSON."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .core import (
+    ADVISORY,
+    CRITICAL,
+    HIGH,
+    LOW,
+    MANDATORY,
+    MEDIUM,
+    TASK_DEF,
+    Controls,
+    Ctx,
+    Malformed,
+    Rule,
+    as_dict,
+    as_list,
+    get,
+    parse_json,
+    to_bool,
+    to_int,
+    unwrap,
+)
+
+T = (TASK_DEF,)
+
+
+def containers(ctx: Ctx) -> list[tuple[str, dict[str, Any]]] | None:
+    """[(display name, container)] from containerDefinitions; None when unknown; Malformed when invalid."""
+    raw = ctx.get("containerDefinitions")
+    if not ctx.known(raw):
+        return None
+    if raw is None:
+        raise Malformed("containerDefinitions is missing: declare the task's containers as a JSON list")
+    doc = unwrap(parse_json(raw, "containerDefinitions"), ".containerDefinitions")
+    if not isinstance(doc, list):
+        raise Malformed("containerDefinitions must be a JSON list of container objects")
+    out = []
+    for i, c in enumerate(doc):
+        if not isinstance(c, dict):
+            raise Malformed(f"containerDefinitions[{i}] is not a JSON object")
+        name = c.get("name")
+        out.append((f"container '{name}'" if isinstance(name, str) and name else f"container #{i}", c))
+    return out
+
+
+def _task_units(value: Any, unit: str) -> int | None:
+    """Task-level cpu/memory: "512", 512, "1 vCPU", "2 GB"."""
+    n = to_int(value)
+    if n is not None:
+        return n
+    if isinstance(value, str):
+        m = re.fullmatch(rf"\s*(\d+(?:\.\d+)?)\s*{unit}\s*", value, re.IGNORECASE)
+        if m:
+            return int(float(m.group(1)) * 1024)
+    return None
+
+
+# --- the organisation's rules --------------------------------------------------------------------------
+
+
+def check_resource_limits(ctx: Ctx) -> Iterator[str]:
+    cs = containers(ctx)
+    if cs is None:
+        return
+    max_cpu, max_mem = to_int(ctx.cfg.get("maxContainerCpu")), to_int(ctx.cfg.get("maxContainerMemory"))
+    soft_ok = bool(ctx.cfg.get("allowSoftMemoryLimit"))
+    total_cpu = total_mem = 0
+    for who, c in cs:
+        cpu_raw, mem_raw, res_raw = c.get("cpu"), c.get("memory"), c.get("memoryReservation")
+        if not all([ctx.known(cpu_raw), ctx.known(mem_raw), ctx.known(res_raw)]):
+            continue
+        cpu, mem, res = to_int(cpu_raw), to_int(mem_raw), to_int(res_raw)
+        if cpu_raw is None:
+            yield f"{who} declares no 'cpu': set cpu units (e.g. 256) on every container"
+        elif cpu is None or cpu < 0:
+            yield f"{who} has cpu {cpu_raw!r}, which is not a non-negative integer: set cpu units like 256"
+        if mem_raw is not None and (mem is None or mem <= 0):
+            yield f"{who} has memory {mem_raw!r}, which is not a positive integer (MiB)"
+        if res_raw is not None and (res is None or res <= 0):
+            yield f"{who} has memoryReservation {res_raw!r}, which is not a positive integer (MiB)"
+        if mem_raw is None:
+            if res_raw is None:
+                yield f"{who} declares no memory limit: set 'memory' (hard limit, MiB)"
+            elif not soft_ok:
+                yield (
+                    f"{who} sets only memoryReservation (soft limit): set 'memory' (hard limit) too, "
+                    "or allow soft-only limits with allowSoftMemoryLimit"
+                )
+        if mem and res and res > mem:
+            yield (
+                f"{who} has memoryReservation {res} above memory {mem}: keep the reservation <= "
+                "the hard limit"
+            )
+        if cpu is not None and max_cpu is not None and cpu > max_cpu:
+            yield f"{who} has cpu {cpu} above the maximum {max_cpu}: lower it or raise maxContainerCpu"
+        limit = mem or res
+        if limit and max_mem is not None and limit > max_mem:
+            yield (
+                f"{who} has memory {limit} MiB above the maximum {max_mem}: lower it or raise "
+                "maxContainerMemory"
+            )
+        total_cpu += cpu or 0
+        total_mem += limit or 0
+    for prop, unit, total in (("cpu", "vcpu", total_cpu), ("memory", "gb", total_mem)):
+        raw = ctx.get(prop)
+        if raw is None or not ctx.known(raw):
+            continue
+        task = _task_units(raw, unit)
+        if task is None:
+            yield f'task {prop} {raw!r} is not a number: use a string of an integer like "512"'
+        elif total > task:
+            yield (
+                f"containers' {prop} adds up to {total}, above the task-level {prop} {task}: "
+                f"lower the containers' {prop} or raise the task's"
+            )
+
+
+def check_logging(ctx: Ctx) -> Iterator[str]:
+    cs = containers(ctx)
+    if cs is None:
+        return
+    allowed = [d for d in as_list(ctx.cfg.get("allowedLogDrivers")) if isinstance(d, str)]
+    for who, c in cs:
+        lc = c.get("logConfiguration")
+        if not ctx.known(lc):
+            continue
+        if lc is None:
+            yield (
+                f"{who} has no logConfiguration: set logDriver 'awslogs' with awslogs-group and "
+                "awslogs-region options"
+            )
+            continue
+        if not isinstance(lc, dict):
+            yield f"{who} has a logConfiguration that is not an object"
+            continue
+        driver = lc.get("logDriver")
+        if not ctx.known(driver):
+            continue
+        if driver not in allowed:
+            yield f"{who} uses log driver {driver!r}; use one of {', '.join(allowed)}"
+            continue
+        if driver == "awslogs":
+            opts = lc.get("options")
+            if not ctx.known(opts):
+                continue
+            opts = as_dict(opts)
+            for key in ("awslogs-group", "awslogs-region"):
+                v = opts.get(key)
+                if not ctx.known(v):
+                    continue
+                if not isinstance(v, str) or not v.strip():
+                    yield f"{who} uses awslogs without the '{key}' option: set it in logConfiguration.options"
+
+
+# --- field controls --------------------------------------------------------------------------------------
+
+
+def check_max_containers(ctx: Ctx) -> Iterator[str]:
+    cs = containers(ctx)
+    if cs is None:
+        return
+    limit = min(to_int(ctx.cfg.get("maxContainers")) or 10, 10)
+    if len(cs) > limit:
+        yield f"the task has {len(cs)} containers; at most {limit} are allowed: split it into several tasks"
+
+
+def check_privileged(ctx: Ctx) -> Iterator[str]:
+    for who, c in containers(ctx) or []:
+        if to_bool(c.get("privileged")):
+            yield (
+                f"{who} is privileged: remove 'privileged: true' and grant specific "
+                "linuxParameters.capabilities"
+            )
+
+
+def _mode_check(prop: str, what: str) -> Any:
+    def check(ctx: Ctx) -> Iterator[str]:
+        v = ctx.get(prop)
+        if ctx.known(v) and isinstance(v, str) and v.lower() == "host":
+            yield f"{prop} is 'host', which shares the host's {what}: use {_fix[prop]}"
+
+    return check
+
+
+_fix = {
+    "networkMode": "networkMode 'awsvpc' (or 'bridge')",
+    "pidMode": "'task' or leave pidMode unset",
+    "ipcMode": "'task' or 'none', or leave ipcMode unset",
+}
+
+_ROOT = {"root", "0", "0:0", "root:root"}
+
+
+def check_non_root(ctx: Ctx) -> Iterator[str]:
+    for who, c in containers(ctx) or []:
+        user = c.get("user")
+        if not ctx.known(user):
+            continue
+        if user is None or (isinstance(user, str) and user.strip().lower() in _ROOT):
+            yield f"{who} runs as root: set 'user' to a non-root uid (e.g. \"1000\")"
+
+
+def check_readonly_root(ctx: Ctx) -> Iterator[str]:
+    for who, c in containers(ctx) or []:
+        ro = c.get("readonlyRootFilesystem")
+        if ctx.known(ro) and to_bool(ro) is not True:
+            yield f"{who} has a writable root filesystem: set readonlyRootFilesystem true and mount volumes"
+
+
+_AWS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
+
+
+def check_plaintext_secrets(ctx: Ctx) -> Iterator[str]:
+    pattern = re.compile(str(ctx.cfg.get("secretNamePattern") or "$^"), re.IGNORECASE)
+    allowed = {n for n in as_list(ctx.cfg.get("allowedNames")) if isinstance(n, str)}
+    for who, c in containers(ctx) or []:
+        for i, env in enumerate(as_list(c.get("environment"))):
+            name, value = get(env, "name"), get(env, "value")
+            if not isinstance(value, str) or not value or name in allowed:
+                continue
+            label = name if isinstance(name, str) else f"environment[{i}]"
+            if _AWS_KEY.search(value):
+                yield f"{who} has an AWS access key in environment variable {label}: move it to 'secrets'"
+            elif isinstance(name, str) and pattern.search(name):
+                yield (
+                    f"{who} passes {label} as a plaintext environment variable: use 'secrets' "
+                    "with valueFrom (Secrets Manager or SSM Parameter Store)"
+                )
+            elif isinstance(name, str) and "AWS_SECRET" in name.upper() and _AWS_SECRET.search(value):
+                yield f"{who} has an AWS secret key in {label}: move it to 'secrets'"
+
+
+def image_parts(image: str) -> tuple[str, str, str | None, str | None]:
+    """(registry, repository, tag, digest) with Docker's defaults (docker.io for unqualified names)."""
+    rest, _, digest_part = image.partition("@")
+    digest = digest_part or None
+    tag = None
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        rest, tag = rest[:colon], rest[colon + 1 :]
+    first, _, remainder = rest.partition("/")
+    if remainder and ("." in first or ":" in first or first == "localhost"):
+        return first, remainder, tag, digest
+    return "docker.io", rest, tag, digest
+
+
+def check_image_pinned(ctx: Ctx) -> Iterator[str]:
+    need_digest = bool(ctx.cfg.get("requireDigest"))
+    for who, c in containers(ctx) or []:
+        image = c.get("image")
+        if not ctx.known(image):
+            continue
+        if not isinstance(image, str) or not image.strip():
+            yield f"{who} has no image: set 'image' to repository:tag or repository@sha256:digest"
+            continue
+        _, _, tag, digest = image_parts(image.strip())
+        if digest:
+            continue
+        if need_digest:
+            yield f"{who} image {image!r} is not pinned by digest: use repository@sha256:<digest>"
+        elif tag is None:
+            yield f"{who} image {image!r} has no tag (defaults to 'latest'): pin a version tag or digest"
+        elif tag.lower() == "latest":
+            yield f"{who} image {image!r} uses the mutable 'latest' tag: pin a version tag or digest"
+
+
+def check_image_registry(ctx: Ctx) -> Iterator[str]:
+    patterns = [p for p in as_list(ctx.cfg.get("allowedRegistries")) if isinstance(p, str)]
+    if not patterns:
+        return
+    for who, c in containers(ctx) or []:
+        image = c.get("image")
+        if not isinstance(image, str) or not image.strip():
+            continue
+        registry = image_parts(image.strip())[0]
+        if not any(fnmatch.fnmatchcase(registry, p) for p in patterns):
+            yield (
+                f"{who} image {image!r} comes from registry {registry!r}, which is not allowed: "
+                f"use one of {', '.join(patterns)}"
+            )
+
+
+def check_separate_roles(ctx: Ctx) -> Iterator[str]:
+    exe, task = ctx.get("executionRoleArn"), ctx.get("taskRoleArn")
+    if not (ctx.known(exe) and ctx.known(task)):
+        return
+    if isinstance(exe, str) and exe and exe == task:
+        yield (
+            "executionRoleArn and taskRoleArn are the same role: give the task its own role so the "
+            "application does not get the agent's permissions (ECR pull, secrets, logs)"
+        )
+
+
+def check_bridge_host_ports(ctx: Ctx) -> Iterator[str]:
+    mode = ctx.get("networkMode")
+    if not ctx.known(mode) or mode != "bridge":
+        return
+    for who, c in containers(ctx) or []:
+        for pm in as_list(c.get("portMappings")):
+            host, port = to_int(get(pm, "hostPort")), get(pm, "containerPort")
+            if host:
+                yield (
+                    f"{who} maps containerPort {port} to static hostPort {host} in bridge mode: set "
+                    "hostPort 0 "
+                    "(dynamic) so several tasks fit on an instance and deployments can roll"
+                )
+
+
+def check_efs_transit(ctx: Ctx) -> Iterator[str]:
+    vols = ctx.get("volumes")
+    if not ctx.known(vols):
+        return
+    for i, v in enumerate(as_list(vols)):
+        efs = get(v, "efsVolumeConfiguration")
+        if isinstance(efs, dict) and efs:
+            te = efs.get("transitEncryption")
+            if ctx.known(te) and te != "ENABLED":
+                name = get(v, "name", default=f"#{i}")
+                yield f"EFS volume '{name}' has transitEncryption {te!r}: set it to 'ENABLED'"
+
+
+RULES = [
+    Rule(
+        "ecs-container-resource-limits",
+        "Every container declares cpu and a memory limit, within the maxima and the task-level totals.",
+        T,
+        check_resource_limits,
+        HIGH,
+        MANDATORY,
+        "Set 'cpu' and 'memory' (hard limit, MiB) on every container; keep their sums within the task's cpu "
+        "and memory.",
+        config={
+            "maxContainerCpu": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 4096,
+                "description": "Maximum cpu units per container.",
+            },
+            "maxContainerMemory": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 30720,
+                "description": "Maximum memory (MiB) per container.",
+            },
+            "allowSoftMemoryLimit": {
+                "type": "boolean",
+                "default": False,
+                "description": "Accept memoryReservation without a hard memory.",
+            },
+        },
+        controls=Controls(checkov=()),
+    ),
+    Rule(
+        "ecs-container-logging-required",
+        "Every container sends its logs through an allowed log driver; awslogs names a group and region.",
+        T,
+        check_logging,
+        HIGH,
+        MANDATORY,
+        "Set logConfiguration {logDriver: 'awslogs', options: {awslogs-group, awslogs-region, "
+        "awslogs-stream-prefix}} on every container.",
+        config={
+            "allowedLogDrivers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["awslogs", "awsfirelens"],
+                "description": "Log drivers containers may use.",
+            }
+        },
+        controls=Controls(fsbp=("ECS.9",), cdk_nag=("AwsSolutions-ECS7",)),
+    ),
+    Rule(
+        "ecs-task-max-containers",
+        "A task definition has at most 10 containers (or a lower configured maximum).",
+        T,
+        check_max_containers,
+        MEDIUM,
+        MANDATORY,
+        "Split the containers over several task definitions.",
+        config={
+            "maxContainers": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 10,
+                "default": 10,
+                "description": "Maximum containers per task (AWS allows 10).",
+            }
+        },
+    ),
+    Rule(
+        "ecs-container-no-privileged",
+        "No container runs privileged.",
+        T,
+        check_privileged,
+        CRITICAL,
+        MANDATORY,
+        "Remove privileged: true; add only the Linux capabilities the container needs.",
+        controls=Controls(fsbp=("ECS.4",)),
+    ),
+    Rule(
+        "ecs-task-no-host-network",
+        "The task does not use the host network mode.",
+        T,
+        _mode_check("networkMode", "network stack"),
+        HIGH,
+        MANDATORY,
+        "Use networkMode 'awsvpc' or 'bridge'.",
+        controls=Controls(fsbp=("ECS.1",)),
+    ),
+    Rule(
+        "ecs-task-no-host-pid",
+        "The task does not share the host's process namespace.",
+        T,
+        _mode_check("pidMode", "process namespace"),
+        HIGH,
+        MANDATORY,
+        "Remove pidMode 'host'.",
+        controls=Controls(fsbp=("ECS.3",)),
+    ),
+    Rule(
+        "ecs-task-no-host-ipc",
+        "The task does not share the host's IPC namespace.",
+        T,
+        _mode_check("ipcMode", "IPC namespace"),
+        HIGH,
+        MANDATORY,
+        "Remove ipcMode 'host'.",
+    ),
+    Rule(
+        "ecs-container-non-root-user",
+        "Every container runs as a non-root user.",
+        T,
+        check_non_root,
+        MEDIUM,
+        ADVISORY,
+        "Set 'user' to a non-root uid[:gid] the image supports.",
+        controls=Controls(fsbp=("ECS.1",)),
+    ),
+    Rule(
+        "ecs-container-readonly-root-fs",
+        "Every container has a read-only root filesystem.",
+        T,
+        check_readonly_root,
+        MEDIUM,
+        ADVISORY,
+        "Set readonlyRootFilesystem true; mount writable paths as volumes (note: ECS Exec needs a "
+        "writable fs).",
+        controls=Controls(fsbp=("ECS.5",), checkov=("CKV_AWS_336",)),
+    ),
+    Rule(
+        "ecs-container-no-plaintext-secrets",
+        "No AWS keys or secret-like names (PASSWORD, SECRET, TOKEN, ...) in container environment variables.",
+        T,
+        check_plaintext_secrets,
+        CRITICAL,
+        MANDATORY,
+        "Move the value to Secrets Manager or SSM and reference it in the container's 'secrets'.",
+        config={
+            "secretNamePattern": {
+                "type": "string",
+                "default": "PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY",
+                "description": "Regex (case-insensitive) of variable names that hold secrets.",
+            },
+            "allowedNames": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "Variable names never flagged (e.g. TOKEN_TTL).",
+            },
+        },
+        controls=Controls(fsbp=("ECS.8",), cdk_nag=("AwsSolutions-ECS2",)),
+    ),
+    Rule(
+        "ecs-container-image-pinned",
+        "Every image is pinned to a version tag or digest (no 'latest', no untagged).",
+        T,
+        check_image_pinned,
+        HIGH,
+        MANDATORY,
+        "Reference images as repository:1.2.3 or repository@sha256:<digest>.",
+        config={
+            "requireDigest": {
+                "type": "boolean",
+                "default": False,
+                "description": "Require digests rather than tags.",
+            }
+        },
+    ),
+    Rule(
+        "ecs-container-image-registry",
+        "Images come from allowed registries (glob patterns on the registry host).",
+        T,
+        check_image_registry,
+        HIGH,
+        MANDATORY,
+        "Mirror the image into an allowed registry (e.g. your ECR).",
+        config={
+            "allowedRegistries": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["*.dkr.ecr.*.amazonaws.com", "public.ecr.aws"],
+                "description": "Registry host globs; docker.io for Docker Hub; empty allows all.",
+            }
+        },
+    ),
+    Rule(
+        "ecs-task-separate-roles",
+        "The task role differs from the execution role.",
+        T,
+        check_separate_roles,
+        MEDIUM,
+        MANDATORY,
+        "Create a dedicated task role with only the application's permissions.",
+        controls=Controls(checkov=("CKV_AWS_249",)),
+    ),
+    Rule(
+        "ecs-bridge-dynamic-host-ports",
+        "Bridge-mode containers use dynamic host ports (hostPort 0).",
+        T,
+        check_bridge_host_ports,
+        LOW,
+        ADVISORY,
+        "Set hostPort 0 (or omit it) in bridge mode.",
+    ),
+    Rule(
+        "ecs-task-efs-transit-encryption",
+        "EFS volumes of a task use transit encryption.",
+        T,
+        check_efs_transit,
+        MEDIUM,
+        MANDATORY,
+        "Set efsVolumeConfiguration.transitEncryption 'ENABLED'.",
+        controls=Controls(checkov=("CKV_AWS_97",)),
+    ),
+]

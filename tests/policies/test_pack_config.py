@@ -1,0 +1,85 @@
+"""Config schemas, the environment configs, and the CLI's resolution and validation."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from ecs_guardrails.pack import build_rules
+from ecs_guardrails.testing import Analyzer, resolve_config
+from pack_fixtures import load_config
+
+RULES = build_rules()
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.config], ids=lambda r: r.name)
+def test_schema_is_valid_and_defaults_validate(rule):
+    schema = {"type": "object", "properties": rule.config, "additionalProperties": False}
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.validate(rule.settings(None), schema)
+    bad = {k: ({"x": 1} if v.get("type") != "object" else 1) for k, v in rule.config.items()}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_env_configs_validate_strictly(env):
+    resolved = resolve_config(load_config(env), strict=True)
+    assert set(resolved) == {r.name for r in RULES}
+
+
+def test_org_rules_mandatory_everywhere():
+    for env in ("dev", "prod"):
+        resolved = resolve_config(load_config(env))
+        for name in (
+            "ecs-container-resource-limits",
+            "ecs-service-load-balancer-required",
+            "ecs-container-logging-required",
+            "ecs-guardrails-exemption-reason",
+        ):
+            assert resolved[name][0] == "mandatory", (env, name)
+        assert resolved["ecs-guardrails-exemptions"][0] == "advisory"
+
+
+def test_prod_is_stricter():
+    dev, prod = resolve_config(load_config("dev")), resolve_config(load_config("prod"))
+    assert dev["lb-http-redirects-to-https"][1]["allowPlainHttp"] is True
+    assert prod["lb-http-redirects-to-https"][1]["allowPlainHttp"] is False
+    assert prod["lb-deletion-protection"][0] == "mandatory" and dev["lb-deletion-protection"][0] == "advisory"
+    assert prod["log-group-retention"][1]["minRetentionDays"] >= 90
+    assert prod["lb-access-logs"][0] == "advisory"
+
+
+def test_all_key_and_bad_values():
+    resolved = resolve_config({"all": "advisory", "ecs-container-logging-required": "mandatory"})
+    assert resolved["ecs-container-resource-limits"][0] == "advisory"
+    assert resolved["ecs-container-logging-required"][0] == "mandatory"
+    with pytest.raises(jsonschema.ValidationError):
+        resolve_config({"log-group-retention": {"minRetentionDays": 8}})
+    with pytest.raises(ValueError):
+        resolve_config({"typo-policy": {}}, strict=True)
+
+
+def test_disabled_policy_does_not_run():
+    from pack_fixtures import TD, container, task_def
+
+    a = Analyzer({"ecs-container-logging-required": "disabled"})
+    diags = a.analyze(TD, task_def([container(logConfiguration=None)]))
+    assert "ecs-container-logging-required" not in {d.policy for d in diags}
+
+
+def test_analyzer_info_matches_rules():
+    info = Analyzer(configure=False).info()
+    assert info.name == "ecs-guardrails" and info.supportsConfig
+    by_name = {p.name: p for p in info.policies}
+    for r in RULES:
+        p = by_name[r.name]
+        assert p.remediation_steps == r.remediation_steps
+        assert set(p.configSchema.properties.keys()) == set(r.config)
+
+
+def test_unconfigured_servicer_uses_defaults():
+    from pack_fixtures import LG, good
+
+    a = Analyzer(configure=False)
+    assert "log-group-retention" in {d.policy for d in a.analyze(LG, good(LG, retentionInDays=7))}
+    assert a.analyze(LG, good(LG, retentionInDays=14)) == []
