@@ -1,0 +1,66 @@
+"""ecs-platform: load the typed stack config, build the components, export the outputs."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster import Cluster, ClusterArgs
+from components.config import ConfigError, load_stack_config
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network
+from components.service import Service, ServiceArgs
+
+try:
+    config = load_stack_config()
+    region = pulumi.Config("aws").require("region")
+except (ConfigError, pulumi.ConfigMissingError) as error:
+    # Raised before any resource is declared; the CLI prints a RunError without a traceback.
+    raise pulumi.RunError(str(error)) from None
+
+cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+partition = aws.get_partition().partition
+account_id = aws.get_caller_identity().account_id
+
+network = Network("network", config.network)
+load_balancer = LoadBalancer("alb", LoadBalancerArgs(
+    config=config.load_balancer,
+    vpc_id=network.vpc_id,
+    subnet_ids=network.private_subnet_ids if config.load_balancer.internal else network.public_subnet_ids,
+))
+cluster = Cluster("cluster", ClusterArgs(
+    config=config.cluster,
+    cluster_name=cluster_name,
+    partition=partition,
+    vpc_id=network.vpc_id,
+    private_subnet_ids=network.private_subnet_ids,
+    bridge_networking=config.uses_bridge,
+    load_balancer_security_group_id=load_balancer.security_group.id,
+))
+services = {
+    name: Service(name, ServiceArgs(
+        config=service,
+        logs=config.logs,
+        cluster=cluster,
+        load_balancer=load_balancer,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        cluster_name=cluster_name,
+        region=region,
+        partition=partition,
+        account_id=account_id,
+        architecture=config.cluster.architecture,
+    ))
+    for name, service in config.services.items()
+}
+
+pulumi.export("url", load_balancer.url)
+pulumi.export("alb_dns_name", load_balancer.load_balancer.dns_name)
+pulumi.export("cluster_name", cluster.cluster.name)
+pulumi.export("cluster_arn", cluster.cluster.arn)
+pulumi.export("services", {
+    name: {
+        "service_name": s.service.name,
+        "log_group_name": s.log_group.name,
+        "target_group_arn": s.target_group.arn,
+    }
+    for name, s in services.items()
+})
