@@ -71,9 +71,9 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def run_program(config: dict[str, Any], stack: str = "test") -> Recorder:
+def run_program(config: dict[str, Any], stack: str = "test", recorder: Recorder | None = None) -> Recorder:
     """Runs __main__.py with `config` (full keys, structured values); returns what was recorded."""
-    recorder = Recorder(region=str(config.get("aws:region", "eu-west-1")))
+    recorder = recorder or Recorder(region=str(config.get("aws:region", "eu-west-1")))
     pulumi.runtime.set_mocks(recorder, project="ecs-platform", stack=stack, preview=False)
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     for module in [m for m in sys.modules if m == "components" or m.startswith("components.")]:
