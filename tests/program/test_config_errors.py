@@ -1,4 +1,5 @@
 """Bad stack config: one error per bad value naming its key path, and nothing registered."""
+# ruff: noqa: E501  (the table of cases reads best one case a line)
 
 from __future__ import annotations
 
