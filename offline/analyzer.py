@@ -1,0 +1,637 @@
+"""Drive a policy pack over its real gRPC Analyzer protocol, as the Pulumi engine does.
+
+Owns: starting the pack process the way the CLI does (and making sure it never outlives us), the
+minimal Engine service the pack is given the address of, config reconciliation and JSON-schema
+validation (`pkg/resource/analyzer/config.go`), Configure, per-resource Remediate then Analyze,
+and AnalyzeStack. Knows nothing about how registrations were produced or reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+import yaml
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import engine_pb2_grpc
+
+from .engine import Registration
+from .properties import dict_to_struct, engine_properties, struct_to_dict
+from .stack_config import StackConfig
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_PR_SET_PDEATHSIG = 1
+
+
+class PolicyError(Exception):
+    """The pack cannot be started, configured or run (exit code 2)."""
+
+
+@dataclass
+class Diagnostic:
+    policy_name: str
+    policy_pack_name: str
+    policy_pack_version: str
+    enforcement_level: str
+    urn: str
+    message: str
+    description: str = ""
+    severity: str = ""
+
+
+@dataclass
+class Remediation:
+    policy_name: str
+    policy_pack_name: str
+    urn: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@dataclass
+class AnalysisResult:
+    pack_name: str
+    pack_version: str
+    policies: list[dict[str, Any]]
+    config: dict[str, dict[str, Any]]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
+    analyzed_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> after remediation
+    pack_stderr: str = ""
+
+
+# ---- config (a port of the CLI's reconciliation) ----------------------------------------------------
+
+
+def load_policy_config_file(path: Path) -> dict[str, dict[str, Any]]:
+    """`--policy-pack-config` JSON: policy name (or "all") -> level string or object."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyError(f"cannot read policy pack config {path}: {e}") from e
+    if not text.strip():
+        return {}
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise PolicyError(f"{path}: invalid JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: expected a JSON object")
+    result: dict[str, dict[str, Any]] = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            if value not in LEVELS:
+                raise PolicyError(f"{path}: parsing enforcement level for {name!r}: {value!r} is not valid")
+            result[name] = {"level": value, "properties": None}
+        elif isinstance(value, dict):
+            props = dict(value)
+            level = props.pop("enforcementLevel", None)
+            if level is not None and level not in LEVELS:
+                raise PolicyError(f"{path}: parsing enforcement level for {name!r}: {level!r} is not valid")
+            if level is None and not props:
+                continue
+            result[name] = {"level": level, "properties": props or None}
+        else:
+            raise PolicyError(f"{path}: parsing {name!r}: must be a string or object")
+    return result
+
+
+def _apply(result: dict[str, dict[str, Any]], given: dict[str, dict[str, Any]]) -> None:
+    all_level = (given.get("all") or {}).get("level")
+    if all_level in LEVELS:
+        for entry in result.values():
+            entry["level"] = all_level
+    for name, cfg in given.items():
+        entry = result.setdefault(name, {"level": None, "properties": None})
+        if cfg.get("level") in LEVELS:
+            entry["level"] = cfg["level"]
+        if cfg.get("properties"):
+            entry["properties"] = {**(entry["properties"] or {}), **cfg["properties"]}
+
+
+def reconcile_config(
+    policies: list[dict[str, Any]],
+    initial: dict[str, dict[str, Any]],
+    given: dict[str, dict[str, Any]],
+    pack: str,
+    version: str,
+) -> dict[str, dict[str, Any]]:
+    """Schema defaults, then the pack's initial config, then the file; validated per policy schema."""
+    result: dict[str, dict[str, Any]] = {}
+    for p in policies:
+        defaults = {
+            k: v["default"]
+            for k, v in (p.get("schema") or {}).get("properties", {}).items()
+            if isinstance(v, dict) and "default" in v
+        }
+        result[p["name"]] = {"level": p["level"], "properties": defaults or None}
+    _apply(result, initial)
+    _apply(result, given)
+    errors = []
+    for p in policies:
+        schema = p.get("schema")
+        if schema is None:
+            continue
+        full: dict[str, Any] = {"type": "object"}
+        if schema.get("properties"):
+            full["properties"] = schema["properties"]
+        if schema.get("required"):
+            full["required"] = schema["required"]
+        doc = result[p["name"]]["properties"] or {}
+        for err in jsonschema.Draft7Validator(full).iter_errors(doc):
+            where = ".".join(str(x) for x in err.absolute_path)
+            errors.append(
+                f"validating policy config: {pack} {version}  {p['name']}: "
+                f"{where + ': ' if where else ''}{err.message}"
+            )
+    if errors:
+        raise PolicyError("\n".join(sorted(errors)))
+    return result
+
+
+# ---- the pack process ---------------------------------------------------------------------------------
+
+
+try:  # resolved before any fork: dlopen is not safe in a forked child of a threaded process
+    _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """preexec_fn: the kernel kills the pack when the process that started it dies."""
+
+    def setup() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                os._exit(1)
+        os.setpgrp()  # a Ctrl-C to the terminal reaches us, and we stop the pack ourselves
+
+    return setup
+
+
+class _EngineServicer(engine_pb2_grpc.EngineServicer):
+    """The Engine service the pack receives the address of; collects its log messages."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+
+    def Log(self, request: Any, context: Any) -> Any:
+        self.logs.append(request.message)
+        return empty_pb2.Empty()
+
+    def GetRootResource(self, request: Any, context: Any) -> Any:
+        from pulumi.runtime.proto import engine_pb2
+
+        return engine_pb2.GetRootResourceResponse()
+
+    def SetRootResource(self, request: Any, context: Any) -> Any:
+        from pulumi.runtime.proto import engine_pb2
+
+        return engine_pb2.SetRootResourceResponse()
+
+
+class PolicyPackProcess:
+    """A running pack: `<python> -u -m pulumi.policy <engine address> .` in the pack directory."""
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        project: str,
+        stack: str,
+        organization: str,
+        dry_run: bool,
+        config: StackConfig,
+        python: str | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.pack_dir = pack_dir.resolve()
+        if not (self.pack_dir / "PulumiPolicy.yaml").exists():
+            raise PolicyError(f"no PulumiPolicy.yaml in {self.pack_dir}: not a policy pack directory")
+        meta = yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}
+        runtime = meta.get("runtime")
+        runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+        if runtime_name != "python":
+            raise PolicyError(f"policy pack runtime {runtime_name!r} is not supported offline (python only)")
+        self.version = str(meta.get("version") or "")
+        self.start_timeout = start_timeout
+        self._engine = _EngineServicer()
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self._engine, self._server)
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.engine_address = f"127.0.0.1:{port}"
+        env = dict(os.environ)
+        env.update(
+            {
+                "PULUMI_PROJECT": project,
+                "PULUMI_STACK": stack,
+                "PULUMI_ORGANIZATION": organization,
+                "PULUMI_DRY_RUN": "true" if dry_run else "false",
+            }
+        )
+        if config.values:
+            env["PULUMI_CONFIG"] = json.dumps(config.values)
+        options = runtime.get("options") or {} if isinstance(runtime, dict) else {}
+        self.python = python or _pack_python(self.pack_dir, str(options.get("virtualenv") or ""))
+        # A file, not a pipe: a chatty pack must never block on a full pipe.
+        self._stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            # What the CLI's `pulumi-analyzer-policy-python` shim runs; it consumes the runtime
+            # options (virtualenv, toolchain) itself, so they are not passed on.
+            [self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."],
+            cwd=self.pack_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr_file,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+        self.channel: grpc.Channel | None = None
+        self.stub: Any = None
+
+    @property
+    def stderr(self) -> str:
+        try:
+            self._stderr_file.seek(0)
+            return self._stderr_file.read().decode(errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def connect(self) -> Any:
+        """Read the port the pack prints first, then open the Analyzer channel."""
+        from pulumi.runtime.proto import analyzer_pb2_grpc
+
+        assert self.proc.stdout is not None
+        fd, buf = self.proc.stdout.fileno(), b""
+        deadline = time.monotonic() + self.start_timeout
+        while b"\n" not in buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PolicyError(
+                    f"policy pack did not report its port within {self.start_timeout:g} s"
+                    + _tail(self.stderr)
+                )
+            if select.select([fd], [], [], remaining)[0]:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    self.proc.wait(timeout=5)
+                    raise PolicyError(
+                        f"policy pack exited with code {self.proc.returncode} before it started"
+                        + _tail(self.stderr)
+                    )
+                buf += chunk
+        try:
+            port = int(buf.split(b"\n", 1)[0].strip())
+        except ValueError as e:
+            raise PolicyError(
+                f"policy pack printed {buf[:80]!r} instead of its port" + _tail(self.stderr)
+            ) from e
+        # Keep reading stdout so a pack that prints never blocks on a full pipe.
+        threading.Thread(target=_discard, args=(self.proc.stdout,), daemon=True).start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=self.start_timeout)
+        except grpc.FutureTimeoutError as e:
+            raise PolicyError(f"cannot connect to the policy pack on port {port}" + _tail(self.stderr)) from e
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self.stub
+
+    def close(self) -> None:
+        """Stop the pack (TERM, then KILL) and the engine server; safe to call twice."""
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=3)
+        self._server.stop(0)
+
+
+def _discard(stream: Any) -> None:
+    with contextlib.suppress(Exception):
+        while stream.read(65536):
+            pass
+
+
+def _tail(stderr: str, lines: int = 30) -> str:
+    return ("\n--- policy pack stderr ---\n" + "\n".join(stderr.splitlines()[-lines:])) if stderr else ""
+
+
+def _pack_python(pack_dir: Path, virtualenv: str = "") -> str:
+    """The pack's own virtualenv when it has one (as the CLI uses), else this interpreter."""
+    for venv in (virtualenv, "venv", ".venv") if virtualenv else ("venv", ".venv"):
+        candidate = pack_dir / venv / "bin" / "python"
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
+
+
+# ---- the protocol -----------------------------------------------------------------------------------
+
+
+def _level_name(value: int) -> str:
+    from pulumi.runtime import proto
+
+    return {
+        proto.ADVISORY: "advisory",
+        proto.MANDATORY: "mandatory",
+        proto.REMEDIATE: "remediate",
+        proto.DISABLED: "disabled",
+    }.get(value, "advisory")
+
+
+def _level_value(name: str | None) -> int:
+    from pulumi.runtime import proto
+
+    return {
+        "advisory": proto.ADVISORY,
+        "mandatory": proto.MANDATORY,
+        "remediate": proto.REMEDIATE,
+        "disabled": proto.DISABLED,
+    }[name or "advisory"]
+
+
+def _severity_name(value: int) -> str:
+    return {1: "low", 2: "medium", 3: "high", 4: "critical"}.get(value, "")
+
+
+def _options(reg: Registration) -> Any:
+    from pulumi.runtime import proto
+
+    o = reg.options
+    ct = o.get("customTimeouts") or {}
+    return proto.AnalyzerResourceOptions(
+        protect=bool(o.get("protect")),
+        ignoreChanges=o.get("ignoreChanges", []),
+        deleteBeforeReplace=bool(o.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined="deleteBeforeReplace" in o,
+        additionalSecretOutputs=o.get("additionalSecretOutputs", []),
+        aliases=o.get("aliases", []),
+        customTimeouts=proto.AnalyzerResourceOptions.CustomTimeouts(
+            create=ct.get("create", 0), update=ct.get("update", 0), delete=ct.get("delete", 0)
+        ),
+        parent=reg.parent,
+    )
+
+
+class Analyzer:
+    """One configured pack; methods mirror the engine's calls."""
+
+    def __init__(
+        self,
+        process: PolicyPackProcess | None,
+        *,
+        project: str,
+        stack: str,
+        organization: str,
+        dry_run: bool,
+        config: StackConfig,
+        rpc_timeout: float = 60.0,
+        stub: Any = None,
+        parallel: int = min(4, os.cpu_count() or 1),
+    ) -> None:
+        """`stub` replaces the process's gRPC stub (tests drive an in-process servicer the same way)."""
+        self.process, self.timeout, self.parallel = process, rpc_timeout, max(1, parallel)
+        self.stub = stub if stub is not None else process.connect()  # type: ignore[union-attr]
+        self.pack_dir = str(process.pack_dir) if process else ""
+        self.engine_address = process.engine_address if process else ""
+        self._stack_request = dict(
+            project=project,
+            stack=stack,
+            organization=organization,
+            dry_run=dry_run,
+            config=config.values,
+            secret_keys=sorted(config.secret_keys),
+        )
+        self.info: Any = None
+
+    def _stderr(self) -> str:
+        return self.process.stderr if self.process else ""
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request, timeout=self.timeout)
+        except grpc.RpcError as e:
+            raise PolicyError(
+                f"policy pack {method} failed: {e.details() or e.code()}" + _tail(self._stderr())
+            ) from e
+
+    def start(self, given_config: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Handshake (optional), ConfigureStack, GetAnalyzerInfo, reconcile + validate, Configure."""
+        from pulumi.runtime import proto
+
+        with contextlib.suppress(grpc.RpcError):  # packs built on pulumi_policy do not implement it
+            self.stub.Handshake(
+                proto.AnalyzerHandshakeRequest(
+                    engine_address=self.engine_address,
+                    root_directory=self.pack_dir,
+                    program_directory=self.pack_dir,
+                ),
+                timeout=self.timeout,
+            )
+        s = self._stack_request
+        try:
+            self.stub.ConfigureStack(
+                proto.AnalyzerStackConfigureRequest(
+                    stack=s["stack"],
+                    project=s["project"],
+                    organization=s["organization"],
+                    dry_run=s["dry_run"],
+                    config=s["config"],
+                    config_secret_keys=s["secret_keys"],
+                ),
+                timeout=self.timeout,
+            )
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise PolicyError(f"policy pack ConfigureStack failed: {e.details()}") from e
+        info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
+        self.info = info
+        self.version = (self.process.version if self.process else "") or info.version
+        policies = []
+        for p in info.policies:
+            schema = None
+            if info.supportsConfig:
+                schema = {
+                    "properties": json_format.MessageToDict(p.configSchema.properties),
+                    "required": list(p.configSchema.required),
+                }
+                schema["properties"]["enforcementLevel"] = {"type": "string", "enum": list(LEVELS)}
+            policies.append(
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "level": _level_name(p.enforcementLevel),
+                    "type": "stack" if p.policy_type == proto.PolicyType.POLICY_TYPE_STACK else "resource",
+                    "severity": _severity_name(p.severity),
+                    "schema": schema,
+                }
+            )
+        policies.sort(key=lambda p: p["name"])
+        initial = {
+            k: {"level": _level_name(v.enforcementLevel), "properties": struct_to_dict(v.properties) or None}
+            for k, v in info.initialConfig.items()
+        }
+        config: dict[str, Any] = {}
+        if info.supportsConfig:
+            config = reconcile_config(policies, initial, given_config, info.name, self.version)
+            if config:
+                self._call(
+                    "Configure",
+                    proto.ConfigureAnalyzerRequest(
+                        policyConfig={
+                            name: proto.PolicyConfig(
+                                enforcementLevel=_level_value(c["level"]),
+                                properties=dict_to_struct(c["properties"] or {}),
+                            )
+                            for name, c in config.items()
+                        }
+                    ),
+                )
+        elif given_config:
+            raise PolicyError(f"policy pack {info.name!r} does not support config")
+        return policies, config
+
+    def _request(
+        self,
+        reg: Registration,
+        props: dict[str, Any],
+        providers: dict[str, Registration],
+        skip_internal: bool,
+    ) -> Any:
+        from pulumi.runtime import proto
+
+        req = proto.AnalyzeRequest(
+            type=reg.type,
+            urn=reg.urn,
+            name=reg.name,
+            properties=dict_to_struct(engine_properties(props, skip_internal)),
+            options=_options(reg),
+        )
+        prov = providers.get(reg.provider.rsplit("::", 1)[0]) if reg.provider else None
+        if prov is not None:
+            req.provider.CopyFrom(
+                proto.AnalyzerProviderResource(
+                    type=prov.type,
+                    urn=prov.urn,
+                    name=prov.name,
+                    properties=dict_to_struct(engine_properties(prov.inputs, True)),
+                )
+            )
+        return req
+
+    def _diag(self, d: Any, urn: str) -> Diagnostic:
+        level = _level_name(d.enforcementLevel)
+        return Diagnostic(
+            d.policyName,
+            d.policyPackName,
+            self.version,
+            "mandatory" if level == "remediate" else level,
+            urn,
+            d.message,
+            d.description,
+            _severity_name(d.severity),
+        )
+
+    def analyze(self, registrations: list[Registration], root_urn: str) -> AnalysisResult:
+        """Per resource Remediate then Analyze (on the remediated inputs); then AnalyzeStack once."""
+        from pulumi.runtime import proto
+
+        result = AnalysisResult(self.info.name, self.version, [], {})
+        by_urn = {r.urn: r for r in registrations}
+        providers = {r.urn: r for r in registrations if r.type.startswith("pulumi:providers:")}
+
+        def one(reg: Registration) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any]]:
+            diags: list[Diagnostic] = []
+            rems: list[Remediation] = []
+            props = reg.inputs
+            rem = self._call("Remediate", self._request(reg, props, providers, skip_internal=False))
+            for t in rem.remediations:
+                if t.diagnostic:
+                    diags.append(
+                        Diagnostic(
+                            t.policyName,
+                            t.policyPackName,
+                            self.version,
+                            "advisory",
+                            reg.urn,
+                            t.diagnostic,
+                            t.description,
+                        )
+                    )
+                elif t.HasField("properties"):
+                    after = struct_to_dict(t.properties)
+                    rems.append(
+                        Remediation(t.policyName, t.policyPackName, reg.urn, engine_properties(props), after)
+                    )
+                    props = after
+            resp = self._call("Analyze", self._request(reg, props, providers, skip_internal=True))
+            diags.extend(self._diag(d, reg.urn) for d in resp.diagnostics)
+            return diags, rems, props
+
+        # Resources are independent of each other (the engine, too, analyzes steps in parallel);
+        # results are collected in registration order, so reports are deterministic.
+        with futures.ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            for reg, (diags, rems, props) in zip(registrations, pool.map(one, registrations), strict=True):
+                result.diagnostics.extend(diags)
+                result.remediations.extend(rems)
+                result.analyzed_inputs[reg.urn] = props
+        stack_resources = []
+        for reg in registrations:
+            outputs = reg.outputs
+            if reg.custom and result.analyzed_inputs.get(reg.urn) is not reg.inputs:
+                outputs = {**outputs, **result.analyzed_inputs[reg.urn]}  # remediated inputs carry over
+            base = self._request(reg, outputs, providers, skip_internal=True)
+            res = proto.AnalyzerResource(
+                type=reg.type,
+                urn=reg.urn,
+                name=reg.name,
+                properties=base.properties,
+                options=base.options,
+                parent=reg.parent,
+                dependencies=reg.dependencies,
+                propertyDependencies={
+                    k: proto.AnalyzerPropertyDependencies(urns=v)
+                    for k, v in reg.property_dependencies.items()
+                    if v
+                },
+            )
+            if base.HasField("provider"):
+                res.provider.CopyFrom(base.provider)
+            stack_resources.append(res)
+        try:
+            resp = self.stub.AnalyzeStack(
+                proto.AnalyzeStackRequest(resources=stack_resources), timeout=self.timeout
+            )
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise PolicyError(
+                    f"policy pack AnalyzeStack failed: {e.details()}" + _tail(self._stderr())
+                ) from e
+        else:
+            for d in resp.diagnostics:
+                result.diagnostics.append(self._diag(d, d.urn if d.urn in by_urn else root_urn))
+        return result

@@ -1,0 +1,46 @@
+"""Shared helpers of the offline preview tests: run the CLI in a subprocess, find leftover packs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+PROGRAM = FIXTURES / "program"
+PACK = FIXTURES / "pack"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def run_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline", "preview", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def pack_processes(marker: str) -> list[int]:
+    """Pids of running `pulumi.policy` processes whose working directory contains `marker`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"pulumi.policy" in cmd and marker in cwd:
+            pids.append(int(entry.name))
+    return pids
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,254 @@
+"""End-to-end: `python -m offline preview` in a subprocess on the fixture program and pack."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from offline_testlib import FIXTURES, PACK, PROGRAM, REPO, load_json, pack_processes, run_cli
+
+URN = "urn:pulumi:dev::fixture-app::"
+EXPECTED = {
+    (
+        "log-retention",
+        "mandatory",
+        URN + "fixture:app:Platform$fixture:app:Service$aws:cloudwatch/logGroup:LogGroup::web-logs",
+    ),
+    ("sg-owner", "mandatory", URN + "fixture:app:Platform$aws:ec2/securityGroup:SecurityGroup::platform-sg"),
+    (
+        "no-open-ssh",
+        "advisory",
+        URN + "fixture:app:Platform$aws:ec2/securityGroup:SecurityGroup::platform-sg",
+    ),
+    ("provider-region", "advisory", URN + "pulumi:providers:aws::default_7_51_1"),
+}
+
+
+def _diags(report: dict) -> set[tuple[str, str, str]]:
+    return {(d["policyName"], d["enforcementLevel"], d["urn"]) for d in report["diagnostics"]}
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_known_violations_exactly(tmp_path: Path, pack_copy: Path, mode: str) -> None:
+    out = tmp_path / "r.json"
+    proc = run_cli(
+        "--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--mode", mode, "--json", str(out)
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = load_json(out)
+    assert _diags(report) == EXPECTED
+    assert {r["urn"] for r in report["remediations"]} == {
+        URN + f"fixture:app:Platform$fixture:app:Service$aws:iam/role:Role::{n}-role" for n in ("web", "api")
+    }
+    jsonschema.validate(report, json.loads((REPO / "offline" / "report.schema.json").read_text()))
+    assert "NOT a diff against the cloud" in proc.stdout
+    assert proc.stdout.rstrip().endswith("FAIL: 2 mandatory policy violation(s), 2 advisory")
+    assert not pack_processes(str(pack_copy))
+
+
+def test_remediated_inputs_reach_analyze(tmp_path: Path, pack_copy: Path) -> None:
+    out = tmp_path / "r.json"
+    run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--json", str(out))
+    roles = [r for r in load_json(out)["resources"] if r["type"] == "aws:iam/role:Role"]
+    # tag-roles is a remediate policy: its validation saw the remediated tags, so no violation.
+    assert all(r["inputs"]["tags"] == {"managed-by": "pulumi"} for r in roles)
+
+
+def test_config_file_reconciled(tmp_path: Path, pack_copy: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = run_cli(
+        "--program",
+        str(PROGRAM),
+        "--policy-pack",
+        str(pack_copy),
+        "--json",
+        str(out),
+        "--policy-pack-config",
+        str(PACK / "config" / "strict.json"),
+    )
+    assert proc.returncode == 1
+    diags = _diags(load_json(out))
+    assert (
+        "no-open-ssh",
+        "mandatory",
+        URN + "fixture:app:Platform$aws:ec2/securityGroup:SecurityGroup::platform-sg",
+    ) in diags
+    # minDays 14 from the file: web (3 days) fails, api (30 days) passes.
+    assert {d[2].rsplit("::", 1)[1] for d in diags if d[0] == "log-retention"} == {"web-logs"}
+
+
+def test_all_key_downgrades_everything(pack_copy: Path) -> None:
+    proc = run_cli(
+        "--program",
+        str(PROGRAM),
+        "--policy-pack",
+        str(pack_copy),
+        "--policy-pack-config",
+        str(PACK / "config" / "all-advisory.json"),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASS" in proc.stdout.splitlines()[-1]
+
+
+def test_invalid_config_exits_2_with_policy_name(pack_copy: Path) -> None:
+    proc = run_cli(
+        "--program",
+        str(PROGRAM),
+        "--policy-pack",
+        str(pack_copy),
+        "--policy-pack-config",
+        str(PACK / "config" / "invalid.json"),
+    )
+    assert proc.returncode == 2
+    assert "log-retention" in proc.stderr and "minDays" in proc.stderr
+    assert not pack_processes(str(pack_copy))
+
+
+def test_program_error_exits_2(pack_copy: Path) -> None:
+    proc = run_cli("--program", str(PROGRAM), "--stack", "bad", "--policy-pack", str(pack_copy))
+    assert proc.returncode == 2
+    assert "Missing required configuration variable 'fixture-app:services'" in proc.stderr
+    assert not pack_processes(str(pack_copy))
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_cli("--mode", "sideways").returncode == 2
+    proc = run_cli("--program", str(PROGRAM), "--stack", "nope", "--policy-pack", "none")
+    assert proc.returncode == 2 and "Pulumi.nope.yaml" in proc.stderr
+
+
+def test_no_pack_passes() -> None:
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none")
+    assert proc.returncode == 0 and "PASS" in proc.stdout
+
+
+def test_program_timeout_leaves_no_pack(pack_copy: Path) -> None:
+    start = time.monotonic()
+    proc = run_cli(
+        "--program", str(FIXTURES / "hang_program"), "--policy-pack", str(pack_copy), "--timeout", "2"
+    )
+    assert proc.returncode == 2 and "did not finish within 2 s" in proc.stderr
+    assert time.monotonic() - start < 20
+    assert not pack_processes(str(pack_copy))
+
+
+def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", str(FIXTURES / "broken_pack"))
+    assert proc.returncode == 2
+    assert "fixture pack is broken on purpose" in proc.stderr
+    assert not pack_processes(str(FIXTURES / "broken_pack"))
+
+
+def test_killed_command_takes_the_pack_with_it(pack_copy: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offline",
+            "preview",
+            "--program",
+            str(FIXTURES / "hang_program"),
+            "--policy-pack",
+            str(pack_copy),
+            "--timeout",
+            "60",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pack_processes(str(pack_copy)), "the pack never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pack_processes(str(pack_copy))
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_graph_structure(pack_copy: Path, fmt: str) -> None:
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--graph", fmt)
+    lines = proc.stdout.strip().splitlines()
+    if fmt == "mermaid":
+        assert lines[0] == "graph TD"
+        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r\d+)\["[^"]+"\]', line))}
+        edges = [re.fullmatch(r"\s+(r\d+) (-->|-\.->) (r\d+)", line) for line in lines[1:] if "->" in line]
+    else:
+        assert lines[0] == "digraph stack {" and lines[-1] == "}"
+        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r\d+) \[label="[^"]+"\];', line))}
+        edges = [
+            re.fullmatch(r"\s+(r\d+) -> (r\d+)( \[style=dashed\])?;", line) for line in lines if "->" in line
+        ]
+    assert all(edges) and edges
+    ends = {e.group(1) for e in edges} | {e.group(3 if fmt == "mermaid" else 2) for e in edges}
+    assert ends <= nodes
+    assert len(nodes) == 13  # every resource but the default provider
+    parent_edges = [e for e in edges if (e.group(2) == "-->" if fmt == "mermaid" else not e.group(3))]
+    assert len(parent_edges) == 12  # one per non-root resource
+
+
+def test_markdown_comment(tmp_path: Path, pack_copy: Path) -> None:
+    md = tmp_path / "c.md"
+    run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--markdown", str(md))
+    text = md.read_text()
+    assert text.startswith("<!-- offline-preview:fixture-app:dev -->")
+    assert "| Mandatory violations | 2 |" in text and "<details>" in text and "`log-retention`" in text
+
+
+def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
+    state = tmp_path / "state.json"
+    run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--export-state", str(state))
+    doc = load_json(state)
+    assert doc["version"] == 3
+    resources = doc["deployment"]["resources"]
+    seen: set[str] = set()
+    for r in resources:
+        assert r["urn"].startswith("urn:pulumi:dev::fixture-app::") and r["type"] in r["urn"]
+        for ref in [r.get("parent"), *(r.get("dependencies") or [])]:
+            assert ref is None or ref in seen, f"{r['urn']} refers to {ref} before it"
+        if "provider" in r:
+            purn, pid = r["provider"].rsplit("::", 1)
+            assert purn in seen and pid
+        if r["custom"]:
+            assert r["id"]
+        seen.add(r["urn"])
+    param = next(r for r in resources if r["type"] == "aws:ssm/parameter:Parameter")
+    assert param["inputs"]["value"]["plaintext"] == '"offline-secret-placeholder"'
+
+
+def test_terminated_command_stops_the_pack(pack_copy: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offline",
+            "preview",
+            "--program",
+            str(FIXTURES / "hang_program"),
+            "--policy-pack",
+            str(pack_copy),
+            "--timeout",
+            "60",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) != 0
+    assert not pack_processes(str(pack_copy))
