@@ -144,9 +144,28 @@ def parse_json(value: Any, what: str) -> Any:
     if not isinstance(value, str):
         raise Malformed(f"{what} must be a JSON string, got {type(value).__name__}")
     try:
-        return json.loads(value)
-    except ValueError as e:
+        doc = json.loads(value)
+    except json.JSONDecodeError as e:
         raise Malformed(f"{what} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer over Python's digit limit, deep nesting
+        raise Malformed(f"{what} is not valid JSON ({e})") from None
+    if _depth_over(doc, MAX_JSON_DEPTH):
+        raise Malformed(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep")
+    return doc
+
+
+MAX_JSON_DEPTH = 64  # far beyond any AWS document; keeps the recursive readers (unwrap) within the stack
+
+
+def _depth_over(doc: Any, limit: int) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 # --- rule record --------------------------------------------------------------------------------------
@@ -302,11 +321,17 @@ def _internal_error(rule: Rule, e: Exception) -> str:
     )
 
 
+def _utf8(message: str) -> str:
+    """The message with lone surrogates (from JSON escapes like "\\ud800") escaped: protobuf strings must be
+    valid UTF-8, and the servicer raises on anything else."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _raise_deferred(unknowns: list[Unknown]) -> None:
     # The SDK turns this into its advisory "can't run policy during preview" note.
     if unknowns:
         first = unknowns[0]
-        raise UnknownValueError(first.sentinel, [first.path.lstrip(".") or "?"])
+        raise UnknownValueError(first.sentinel, [_utf8(first.path.lstrip(".")) or "?"])
 
 
 def run_resource_check(rule: Rule, ctx: Ctx) -> list[str]:
@@ -326,7 +351,7 @@ def to_resource_policy(rule: Rule) -> ResourceValidationPolicy:
             )
             reason = exempt_reason(ctx.props, rule.name) if rule.exemptible else None
         except Exception as e:
-            report(_internal_error(rule, e))
+            report(_utf8(_internal_error(rule, e)))
             return
         findings = run_resource_check(rule, ctx)
         if reason is not None:
@@ -334,7 +359,7 @@ def to_resource_policy(rule: Rule) -> ResourceValidationPolicy:
             return
         stash(args.urn, rule.name, [])
         for message in findings:
-            report(message)
+            report(_utf8(message))
         _raise_deferred(ctx.unknowns)
 
     remediate = None
@@ -404,7 +429,7 @@ def to_stack_policy(rule: Rule) -> StackValidationPolicy:
             ctx = StackCtx(_stack_resources(args), rule.settings(args.get_config()))
             findings = list(rule.check(ctx))
         except Exception as e:
-            report(_internal_error(rule, e))
+            report(_utf8(_internal_error(rule, e)))
             return
         exempted: list[str] = []
         for message, res in findings:
@@ -412,7 +437,7 @@ def to_stack_policy(rule: Rule) -> StackValidationPolicy:
             if reason is not None:
                 exempted.append(f"{res.name if res else ''}: {message} [exempt: {reason}]")
             else:
-                report(message, res.urn if res is not None else None)
+                report(_utf8(message), res.urn if res is not None else None)
         stash(STACK_KEY, rule.name, exempted)
         _raise_deferred(ctx.unknowns)
 

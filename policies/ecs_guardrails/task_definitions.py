@@ -224,7 +224,7 @@ def check_plaintext_secrets(ctx: Ctx) -> Iterator[str]:
     for who, c in containers(ctx) or []:
         for i, env in enumerate(as_list(c.get("environment"))):
             name, value = get(env, "name"), get(env, "value")
-            if not isinstance(value, str) or not value or name in allowed:
+            if not isinstance(value, str) or not value or (isinstance(name, str) and name in allowed):
                 continue
             label = name if isinstance(name, str) else f"environment[{i}]"
             if _AWS_KEY.search(value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def test_deploy_covers_every_stack_in_order() -> None:
     # Each stack waits for the one before it in dev -> staging -> prod order.
     ordered = sorted(stacks, key=lambda job: STACK_ORDER.index(stacks[job])
                      if stacks[job] in STACK_ORDER else len(STACK_ORDER))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         needs = jobs[after].get("needs", [])
         assert before in ([needs] if isinstance(needs, str) else needs), f"{after} must need {before}"
 
