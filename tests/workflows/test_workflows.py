@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import pairwise
 import shutil
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
