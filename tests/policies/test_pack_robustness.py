@@ -221,3 +221,42 @@ def test_unknown_exemption_reason_is_not_a_violation(analyzer):
     tags = {"ecs-guardrails:exempt": "ecs-service-load-balancer-required", "ecs-guardrails:reason": UNKNOWN}
     diags = analyzer.analyze(SVC, good(SVC, loadBalancers=None, tags=tags))
     assert names(diags, "mandatory") == set()
+
+
+# Regressions found by the policy fuzzer (tests/hardening/test_policy_fuzz.py).
+
+INTERNAL = "could not evaluate"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        '[{"cpu": ' + "9" * 5000 + "}]",  # json.loads raises a plain ValueError (int digit limit), not JSONDecodeError
+        "[" * 5000,  # RecursionError while decoding
+        "[" * 600 + "]" * 600,  # decodes, but too deep for the recursive readers
+    ],
+)
+def test_pathological_json_is_malformed_not_internal_error(analyzer, doc):
+    for rtype, props in (
+        (TD, task_def(containerDefinitions=doc)),
+        ("aws:iam/policy:Policy", {"policy": doc}),
+        ("aws:iam/role:Role", {"assumeRolePolicy": doc}),
+    ):
+        diags = analyzer.analyze(rtype, props)
+        assert diags and not [d for d in diags if INTERNAL in d.message], diags
+        assert any("not valid JSON" in d.message or "levels deep" in d.message for d in diags)
+
+
+def test_non_string_env_name_does_not_raise(analyzer):
+    td = task_def([container(environment=[{"name": {"a": 1}, "value": "x"}, {"name": ["B"], "value": "y"}])])
+    assert not [d for d in analyzer.analyze(TD, td) if INTERNAL in d.message]
+
+
+def test_lone_surrogates_in_json_do_not_break_reporting(analyzer):
+    # JSON escapes may decode to lone surrogates; protobuf strings must be valid UTF-8 (the servicer raised).
+    td = task_def(containerDefinitions='[{"name": "a\\ud800", "user": "root", "image": "x\\udc00:latest"}]')
+    diags = analyzer.analyze(TD, td)
+    assert "ecs-container-non-root-user" in names(diags)
+    assert any("\\ud800" in d.message for d in diags)
+    unknown_key = json.dumps([{"name": "a", "cpu": 1, "memory": 2, "\ud800": {"x": UNKNOWN}}])
+    analyzer.analyze(TD, task_def(containerDefinitions=unknown_key))  # must not raise
