@@ -137,9 +137,10 @@ def _needed_ports(ix: Index, svc: Res, entry: dict[str, Any]) -> tuple[int, int,
     if not tds:
         return port, port, False
     td = tds[0]
-    mode = td.props.get("networkMode") or "bridge"
-    if isinstance(mode, Unknown):
+    mode = td.props.get("networkMode")
+    if isinstance(mode, Unknown):  # checked first: an Unknown is falsy
         return None
+    mode = mode or "bridge"
     if mode == "awsvpc":
         return port, port, False
     try:
