@@ -4,6 +4,7 @@ wrapping of rules into pulumi_policy policies. Owns no AWS knowledge."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -274,11 +275,12 @@ def exemption(props: Any) -> tuple[list[str], str | None] | None:
     names = tags.get(EXEMPT_TAG)
     if not isinstance(names, str) or not names.strip():
         return None
+    # Commas or spaces separate names: ECS tag values do not allow commas.
+    policies = [n for n in re.split(r"[,\s]+", names) if n]
     reason = tags.get(REASON_TAG)
     if isinstance(reason, Unknown):
-        return [n.strip() for n in names.split(",") if n.strip()], "(reason unknown during preview)"
-    reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
-    return [n.strip() for n in names.split(",") if n.strip()], reason
+        return policies, "(reason unknown during preview)"
+    return policies, reason.strip() if isinstance(reason, str) and reason.strip() else None
 
 
 def exempt_reason(props: Any, rule_name: str) -> str | None:

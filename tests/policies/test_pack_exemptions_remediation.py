@@ -23,6 +23,15 @@ def test_exempted_violation_becomes_advisory_note(analyzer):
     assert "ecs-service-load-balancer-required" in notes[0].message and "PLAT-42" in notes[0].message
 
 
+def test_space_separated_exemptions_work_on_ecs_tags(analyzer):
+    # ECS tag values allow no commas, so several policies are named with spaces there.
+    tags = {**EXEMPT, "ecs-guardrails:exempt": "ecs-service-load-balancer-required ecs-service-no-public-ip"}
+    diags = analyzer.analyze(SVC, worker(tags), name="worker")
+    assert names(diags, "mandatory") == set()
+    note = next(d for d in diags if d.policy == "ecs-guardrails-exemptions")
+    assert "ecs-service-load-balancer-required" in note.message
+
+
 def test_exemption_without_reason_is_violation_and_not_honoured(analyzer):
     diags = analyzer.analyze(SVC, worker({"ecs-guardrails:exempt": "ecs-service-load-balancer-required"}))
     assert {"ecs-service-load-balancer-required", "ecs-guardrails-exemption-reason"} <= names(
