@@ -7,6 +7,7 @@ from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError, load_stack_config
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network
+from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from components.service import Service, ServiceArgs
 
 try:
@@ -25,6 +26,9 @@ load_balancer = LoadBalancer("alb", LoadBalancerArgs(
     config=config.load_balancer,
     vpc_id=network.vpc_id,
     subnet_ids=network.private_subnet_ids if config.load_balancer.internal else network.public_subnet_ids,
+    region=region,
+    partition=partition,
+    account_id=account_id,
 ))
 cluster = Cluster("cluster", ClusterArgs(
     config=config.cluster,
@@ -34,6 +38,9 @@ cluster = Cluster("cluster", ClusterArgs(
     private_subnet_ids=network.private_subnet_ids,
     bridge_networking=config.uses_bridge,
     load_balancer_security_group_id=load_balancer.security_group.id,
+    logs=config.logs,
+    execute_command=config.uses_execute_command,
+    fargate_providers=tuple(config.fargate_providers),
 ))
 services = {
     name: Service(name, ServiceArgs(
@@ -51,6 +58,21 @@ services = {
     ))
     for name, service in config.services.items()
 }
+scheduled_tasks = {
+    name: ScheduledTask(name, ScheduledTaskArgs(
+        config=task,
+        logs=config.logs,
+        cluster=cluster,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        cluster_name=cluster_name,
+        region=region,
+        partition=partition,
+        account_id=account_id,
+        architecture=config.cluster.architecture,
+    ))
+    for name, task in config.scheduled_tasks.items()
+}
 
 pulumi.export("url", load_balancer.url)
 pulumi.export("alb_dns_name", load_balancer.load_balancer.dns_name)
@@ -60,7 +82,12 @@ pulumi.export("services", {
     name: {
         "service_name": s.service.name,
         "log_group_name": s.log_group.name,
-        "target_group_arn": s.target_group.arn,
+        "target_group_arn": s.target_group.arn if s.target_group else None,
     }
     for name, s in services.items()
 })
+if scheduled_tasks:
+    pulumi.export("scheduled_tasks", {
+        name: {"schedule_name": t.schedule.name, "log_group_name": t.log_group.name}
+        for name, t in scheduled_tasks.items()
+    })

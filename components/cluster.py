@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .config import ClusterConfig
+from .config import EC2_PROVIDER, FARGATE_PROVIDERS, AdditionalCapacityConfig, ClusterConfig, LogsConfig
 from .iam import managed_policy_arn, trust_policy
 
 AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/{arch}recommended/image_id"
@@ -30,10 +30,21 @@ class ClusterArgs:
     # Bridge-mode tasks use the instance's network: the ALB must reach the instances' host ports.
     bridge_networking: bool
     load_balancer_security_group_id: pulumi.Input[str]
+    logs: LogsConfig | None = None
+    # FARGATE / FARGATE_SPOT when some service runs on them (they join the cluster's providers).
+    fargate_providers: tuple[str, ...] = ()
+    # Some service uses ECS Exec: the cluster logs the sessions to its exec log group.
+    execute_command: bool = False
 
 
-def user_data(cluster_name: str) -> str:
-    """Joins the cluster; lets the agent drain spot instances and cache images."""
+def exec_log_group_name(cluster_name: str) -> str:
+    """The ECS Exec session log group (outside /ecs/<cluster>/, where service names live)."""
+    return f"/ecs-exec/{cluster_name}"
+
+
+def user_data(cluster_name: str, warm_pool: bool = False) -> str:
+    """Joins the cluster; lets the agent drain spot instances and cache images. With a warm pool,
+    the agent must not register instances while they are being warmed (ECS_WARM_POOLS_CHECK)."""
     script = "\n".join([
         "#!/bin/bash",
         "cat >> /etc/ecs/ecs.config <<'EOF'",
@@ -41,25 +52,78 @@ def user_data(cluster_name: str) -> str:
         "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
         "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
         "ECS_ENABLE_CONTAINER_METADATA=true",
+        *(["ECS_WARM_POOLS_CHECK=true"] if warm_pool else []),
         "EOF",
         "",
     ])
     return base64.b64encode(script.encode()).decode()
 
 
+def _instance_refresh(cfg: ClusterConfig) -> aws.autoscaling.GroupInstanceRefreshArgs | None:
+    """A rolling refresh; the provider starts one whenever the launch template or mix changes."""
+    refresh = cfg.instance_refresh
+    if refresh is None:
+        return None
+    return aws.autoscaling.GroupInstanceRefreshArgs(
+        strategy="Rolling",
+        preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+            min_healthy_percentage=refresh.min_healthy_percentage,
+            max_healthy_percentage=refresh.max_healthy_percentage,
+            instance_warmup=None if refresh.instance_warmup is None else str(refresh.instance_warmup),
+            skip_matching=refresh.skip_matching,
+            scale_in_protected_instances=refresh.scale_in_protected_instances,
+            auto_rollback=refresh.auto_rollback,
+        ),
+    )
+
+
+def _warm_pool(cfg: ClusterConfig) -> aws.autoscaling.GroupWarmPoolArgs | None:
+    pool = cfg.warm_pool
+    if pool is None:
+        return None
+    return aws.autoscaling.GroupWarmPoolArgs(
+        pool_state=pool.pool_state,
+        min_size=pool.min_size,
+        max_group_prepared_capacity=pool.max_group_prepared_capacity,
+        instance_reuse_policy=aws.autoscaling.GroupWarmPoolInstanceReusePolicyArgs(reuse_on_scale_in=True)
+        if pool.reuse_on_scale_in else None,
+    )
+
+
 class Cluster(pulumi.ComponentResource):
-    """Children: cluster, instance_role, instance_profile, instance_security_group, launch_template,
-    auto_scaling_group, capacity_provider, capacity_providers."""
+    """Children: exec_log_group (with ECS Exec), cluster, instance_role, instance_profile,
+    instance_security_group, launch_template, auto_scaling_group, capacity_provider, additional_groups
+    (name -> (group, provider)), capacity_providers.
+    `providers` maps the names strategies use (`ec2`, `FARGATE`, ...) to capacity provider names."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:cluster:Cluster", name, None, opts)
+        self.args = args
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
 
+        self.exec_log_group: aws.cloudwatch.LogGroup | None = None
+        configuration = None
+        if args.execute_command:
+            logs = args.logs or LogsConfig()
+            self.exec_log_group = aws.cloudwatch.LogGroup(
+                f"{name}-exec-logs", name=exec_log_group_name(args.cluster_name),
+                retention_in_days=logs.retention_days, kms_key_id=logs.kms_key_arn, opts=child,
+            )
+            configuration = aws.ecs.ClusterConfigurationArgs(
+                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                    logging="OVERRIDE",
+                    log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                        cloud_watch_log_group_name=self.exec_log_group.name,
+                        cloud_watch_encryption_enabled=logs.kms_key_arn is not None,
+                    ),
+                ),
+            )
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value=cfg.container_insights)],
+            configuration=configuration,
             opts=child,
         )
         self.instance_role = aws.iam.Role(
@@ -148,7 +212,9 @@ class Cluster(pulumi.ComponentResource):
                 ),
             )],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            user_data=user_data(args.cluster_name),
+            user_data=user_data(args.cluster_name, warm_pool=cfg.warm_pool is not None),
+            hibernation_options=aws.ec2.LaunchTemplateHibernationOptionsArgs(configured=True)
+            if cfg.warm_pool is not None and cfg.warm_pool.pool_state == "Hibernated" else None,
             update_default_version=True,
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
                 resource_type=kind, tags={"Name": f"{args.cluster_name}-instance"},
@@ -156,11 +222,51 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.auto_scaling_group, self.capacity_provider = self._group(
+            f"{name}-asg", f"{name}-capacity-provider", cfg, args, key=None)
+        # More groups with their own providers (e.g. spot next to on-demand), sharing the template.
+        self.additional_groups: dict[str, tuple[aws.autoscaling.Group, aws.ecs.CapacityProvider]] = {
+            key: self._group(f"{name}-{key}-asg", f"{name}-{key}-capacity-provider", extra, args, key=key)
+            for key, extra in cfg.additional_capacity_providers.items()
+        }
+        self.providers: dict[str, pulumi.Input[str]] = {
+            EC2_PROVIDER: self.capacity_provider.name,
+            **{key: provider.name for key, (_, provider) in self.additional_groups.items()},
+            **{p: p for p in FARGATE_PROVIDERS},
+        }
+        self.capacity_providers = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity-providers",
+            cluster_name=self.cluster.name,
+            capacity_providers=[
+                self.capacity_provider.name,
+                *[provider.name for _, provider in self.additional_groups.values()],
+                *args.fargate_providers,
+            ],
+            default_capacity_provider_strategies=[
+                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                    capacity_provider=self.providers[i.capacity_provider], weight=i.weight, base=i.base,
+                ) for i in cfg.default_strategy
+            ],
+            opts=child,
+        )
+        self.register_outputs({
+            "cluster_name": self.cluster.name,
+            "cluster_arn": self.cluster.arn,
+            "capacity_provider_name": self.capacity_provider.name,
+            "auto_scaling_group_name": self.auto_scaling_group.name,
+        })
+
+    def _group(self, asg_name: str, provider_name: str, cfg: ClusterConfig | AdditionalCapacityConfig,
+               args: ClusterArgs, key: str | None) -> tuple[aws.autoscaling.Group, aws.ecs.CapacityProvider]:
+        """An Auto Scaling group on the cluster's launch template and its managed capacity provider.
+        The cluster's own group keeps a plain launch template unless it mixes types or uses spot."""
+        cluster, primary = args.config, key is None
+        instance_name = f"{args.cluster_name}-instance" if primary else f"{args.cluster_name}-{key}-instance"
         template = aws.autoscaling.GroupLaunchTemplateArgs(
             id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)
         )
         mixed = None
-        if len(cfg.instance_types) > 1:
+        if len(cfg.instance_types) > 1 or cfg.uses_spot or not primary:
             mixed = aws.autoscaling.GroupMixedInstancesPolicyArgs(
                 launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
                     launch_template_specification=(
@@ -175,11 +281,13 @@ class Cluster(pulumi.ComponentResource):
                     ],
                 ),
                 instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
-                    on_demand_percentage_above_base_capacity=100,
+                    on_demand_percentage_above_base_capacity=cfg.on_demand_percentage_above_base,
+                    on_demand_base_capacity=cfg.on_demand_base_capacity if cfg.uses_spot else None,
+                    spot_allocation_strategy=cfg.spot_allocation_strategy if cfg.uses_spot else None,
                 ),
             )
-        self.auto_scaling_group = aws.autoscaling.Group(
-            f"{name}-asg",
+        group = aws.autoscaling.Group(
+            asg_name,
             vpc_zone_identifiers=args.private_subnet_ids,
             min_size=cfg.min_size,
             max_size=cfg.max_size,
@@ -191,19 +299,21 @@ class Cluster(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=120,
             default_instance_warmup=120,
-            force_delete=cfg.force_delete,
+            force_delete=cluster.force_delete,
+            capacity_rebalance=cfg.capacity_rebalance if cfg.uses_spot else None,
+            instance_refresh=_instance_refresh(cluster),
+            warm_pool=_warm_pool(cluster) if primary else None,
             tags=[
                 aws.autoscaling.GroupTagArgs(key="AmazonECSManaged", value="true", propagate_at_launch=True),
-                aws.autoscaling.GroupTagArgs(key="Name", value=f"{args.cluster_name}-instance",
-                                             propagate_at_launch=True),
+                aws.autoscaling.GroupTagArgs(key="Name", value=instance_name, propagate_at_launch=True),
             ],
             # Managed scaling owns the instance count once the group exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
         )
-        self.capacity_provider = aws.ecs.CapacityProvider(
-            f"{name}-capacity-provider",
+        provider = aws.ecs.CapacityProvider(
+            provider_name,
             auto_scaling_group_provider=aws.ecs.CapacityProviderAutoScalingGroupProviderArgs(
-                auto_scaling_group_arn=self.auto_scaling_group.arn,
+                auto_scaling_group_arn=group.arn,
                 managed_termination_protection="ENABLED",
                 managed_draining="ENABLED",
                 managed_scaling=aws.ecs.CapacityProviderAutoScalingGroupProviderManagedScalingArgs(
@@ -214,22 +324,6 @@ class Cluster(pulumi.ComponentResource):
                     instance_warmup_period=120,
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.capacity_providers = aws.ecs.ClusterCapacityProviders(
-            f"{name}-capacity-providers",
-            cluster_name=self.cluster.name,
-            capacity_providers=[self.capacity_provider.name],
-            default_capacity_provider_strategies=[
-                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
-                    capacity_provider=self.capacity_provider.name, weight=1, base=0,
-                )
-            ],
-            opts=child,
-        )
-        self.register_outputs({
-            "cluster_name": self.cluster.name,
-            "cluster_arn": self.cluster.arn,
-            "capacity_provider_name": self.capacity_provider.name,
-            "auto_scaling_group_name": self.auto_scaling_group.name,
-        })
+        return group, provider

@@ -23,24 +23,25 @@ Generated from `components/config.py` by `python -m components.reference`; do no
 Every key lives in the `{NAMESPACE}` namespace of `Pulumi.<stack>.yaml` (e.g. `{NAMESPACE}:cluster`);
 structured keys take YAML objects. Unknown keys are rejected. `aws:region` is required too.
 `<name>` stands for a map key you choose (service and sidecar names: lowercase letters, digits and
-`-`, starting with a letter, at most 20 characters).
+`-`, starting with a letter, at most 20 characters); `<index>` for a list position (0-based, as
+errors name it).
 """
 
 
-def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The model inside an annotation, and whether it is a map of models."""
+def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, str]:
+    """The model inside an annotation, and how it is held: "" (itself), "map" or "list" of models."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    if origin is dict and args:
-        inner, _ = _model_in(args[1])
-        return inner, inner is not None
+        return annotation, ""
+    if origin in (dict, list) and args:
+        inner, _ = _model_in(args[-1])
+        return inner, ("map" if origin is dict else "list") if inner is not None else ""
     for arg in args:
-        inner, is_map = _model_in(arg)
+        inner, held = _model_in(arg)
         if inner is not None:
-            return inner, is_map
-    return None, False
+            return inner, held
+    return None, ""
 
 
 def _type_name(annotation: Any) -> str:
@@ -73,11 +74,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows, nested = [], []
     for key, field in model.model_fields.items():
         path = f"{prefix}{key}"
-        inner, is_map = _model_in(field.annotation)
+        inner, held = _model_in(field.annotation)
         if inner is not None:
-            kind = f"map of {inner.__name__}" if is_map else inner.__name__
+            kind = f"{held} of {inner.__name__}" if held else inner.__name__
             rows.append(f"| `{path}` | {kind} | {_default(field)} | {field.description or inner.__doc__ or ''} |")
-            nested.append((inner, f"{path}.<name>." if is_map else f"{path}."))
+            nested.append((inner, f"{path}.{ {'map': '<name>.', 'list': '<index>.', '': ''}[held]}"))
         else:
             rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |")
     for inner, inner_prefix in nested:
@@ -88,11 +89,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
 def render() -> str:
     lines = [HEADER]
     for key, field in StackConfig.model_fields.items():
-        model, is_map = _model_in(field.annotation)
+        model, held = _model_in(field.annotation)
         assert model is not None
         lines += [f"## `{NAMESPACE}:{key}`", "", (field.description or model.__doc__ or "").strip(), "",
                   "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
-        lines += _rows(model, f"{key}.<name>." if is_map else f"{key}.")
+        lines += _rows(model, f"{key}.<name>." if held == "map" else f"{key}.")
         lines.append("")
     return "\n".join(lines)
 

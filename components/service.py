@@ -1,8 +1,10 @@
-"""Service: one ECS service behind the stack's shared ALB.
+"""Service: one ECS service behind the stack's shared ALB, or a worker without a load balancer.
 
-Owns the service's log group, execution and task roles, task definition, target group, listener
-rule, security group (and the ALB's egress to it), the ECS service and its autoscaling. The
-cluster, its capacity and the ALB itself are not its own.
+Owns the service's log group, execution and task roles (with the ECS Exec policy when enabled), task
+definition, target group, listener rule, security group (and the ALB's egress to it), the ECS
+service and its autoscaling. A worker has no target group, listener rule or ALB ingress, and carries
+the policy pack's exemption tags with its reason. The cluster, its capacity (EC2 or Fargate
+providers) and the ALB itself are not its own.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .cluster import Cluster
-from .config import ContainerConfig, LogsConfig, ServiceConfig
+from .cluster import Cluster, exec_log_group_name
+from .config import FARGATE_PROVIDERS, ContainerConfig, LogsConfig, ServiceConfig
 from .iam import managed_policy_arn, trust_policy
 from .load_balancer import LoadBalancer
+
+# The policy pack's exemption tags (see policies/README.md) and the rule a worker is exempt from.
+EXEMPT_TAG, REASON_TAG = "ecs-guardrails:exempt", "ecs-guardrails:reason"
+LB_RULE = "ecs-service-load-balancer-required"
 
 
 @dataclass(frozen=True)
@@ -89,15 +95,44 @@ def container_definition(name: str, c: ContainerConfig, port: int | None, networ
     return definition
 
 
+def secrets_policy(name: str, execution_role: aws.iam.Role, containers: dict[str, ContainerConfig],
+                   kms_key_arn: str | None, child: pulumi.ResourceOptions) -> aws.iam.RolePolicy | None:
+    """Read access for the execution role to exactly the secrets the containers reference."""
+    refs = sorted({secret_resource_arn(v) for c in containers.values() for v in c.secrets.values()})
+    if not refs:
+        return None
+    statements = []
+    ssm = [r for r in refs if r.split(":")[2] == "ssm"]
+    if ssm:
+        statements.append({"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": ssm})
+    secrets = [r for r in refs if r.split(":")[2] == "secretsmanager"]
+    if secrets:
+        statements.append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secrets})
+    if kms_key_arn:
+        statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn})
+    return aws.iam.RolePolicy(
+        f"{name}-secrets",
+        role=execution_role.id,
+        policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        opts=child,
+    )
+
+
 class Service(pulumi.ComponentResource):
-    """Children: log_group, execution_role, task_role, task_definition, target_group, listener_rule,
-    security_group (awsvpc), service, scaling_target and scaling_policies (with autoscaling)."""
+    """Children: log_group, execution_role, task_role, task_definition, target_group and listener_rule
+    (web; None for workers), security_group (awsvpc), service, scaling_target and scaling_policies
+    (with autoscaling)."""
 
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:service:Service", name, None, opts)
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
         awsvpc = cfg.network_mode == "awsvpc"
+        web = cfg.kind == "web"
+        # Without its own strategy a service takes the cluster's default one (set explicitly: the pack
+        # wants a strategy on every service).
+        strategy = cfg.capacity_provider_strategy or args.cluster.args.config.default_strategy
+        fargate = any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
         group = log_group_name(args.cluster_name, name)
 
         self.log_group = aws.cloudwatch.LogGroup(
@@ -131,6 +166,8 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.exec_policy = self._exec_policy(name, args, child) if cfg.enable_execute_command else None
+
         definitions = [
             container_definition(cname, c, cfg.container_port if cname == name else c.port,
                                  cfg.network_mode, group, args.region, cname)
@@ -139,7 +176,7 @@ class Service(pulumi.ComponentResource):
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=f"{args.cluster_name}-{name}",
-            requires_compatibilities=["EC2"],
+            requires_compatibilities=["FARGATE"] if fargate else ["EC2"],
             network_mode=cfg.network_mode,
             cpu=str(cfg.task_cpu or sum(c.cpu for c in containers.values())),
             memory=str(cfg.task_memory or sum(c.memory for c in containers.values())),
@@ -153,14 +190,108 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.target_group: aws.lb.TargetGroup | None = None
+        self.listener_rule: aws.lb.ListenerRule | None = None
+        if web:
+            self._routing(name, args, child)
+
+        network_configuration = None
+        self.security_group: aws.ec2.SecurityGroup | None = None
+        if awsvpc:
+            self.security_group = aws.ec2.SecurityGroup(
+                f"{name}-sg", vpc_id=args.vpc_id, description=f"ECS service {name}", opts=child,
+            )
+        if self.security_group is not None and cfg.container_port is not None:
+            lb_sg = args.load_balancer.security_group.id
+            port = cfg.container_port
+            self.ingress = aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-alb",
+                security_group_id=self.security_group.id, referenced_security_group_id=lb_sg,
+                ip_protocol="tcp", from_port=port, to_port=port,
+                description="ALB to the container port", opts=child,
+            )
+            self.alb_egress = aws.vpc.SecurityGroupEgressRule(
+                f"{name}-alb-egress",
+                security_group_id=lb_sg, referenced_security_group_id=self.security_group.id,
+                ip_protocol="tcp", from_port=port, to_port=port,
+                description=f"ALB to service {name}", opts=child,
+            )
+        if self.security_group is not None:
+            self.egress = aws.vpc.SecurityGroupEgressRule(
+                f"{name}-https-out",
+                security_group_id=self.security_group.id,
+                ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
+                description="HTTPS to AWS APIs and registries", opts=child,
+            )
+            network_configuration = aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.private_subnet_ids, security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            )
+
+        dep = cfg.deployment
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            name=name,
+            cluster=args.cluster.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=cfg.desired_count,
+            capacity_provider_strategies=[aws.ecs.ServiceCapacityProviderStrategyArgs(
+                capacity_provider=args.cluster.providers[i.capacity_provider], weight=i.weight, base=i.base,
+            ) for i in strategy],
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=dep.minimum_healthy_percent,
+            deployment_maximum_percent=dep.maximum_percent,
+            health_check_grace_period_seconds=dep.health_check_grace_period if web else None,
+            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+                target_group_arn=self.target_group.arn, container_name=name, container_port=cfg.container_port,
+            )] if self.target_group is not None else None,
+            network_configuration=network_configuration,
+            # Fargate places tasks itself (spread over the subnets' AZs) and refuses placement strategies.
+            ordered_placement_strategies=None if fargate else [
+                aws.ecs.ServiceOrderedPlacementStrategyArgs(type="spread", field="attribute:ecs.availability-zone"),
+                aws.ecs.ServiceOrderedPlacementStrategyArgs(type="binpack", field="memory"),
+            ],
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            enable_execute_command=True if cfg.enable_execute_command else None,
+            # A worker's only way past the pack's load balancer rule: its exemption, with the reason.
+            tags=None if web else {EXEMPT_TAG: LB_RULE, REASON_TAG: cfg.worker_reason or ""},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The listener rule must exist before the target group can be attached, and the
+                # capacity providers before the strategy; destroy runs in reverse.
+                depends_on=[r for r in (self.listener_rule, args.cluster.capacity_providers) if r is not None],
+                ignore_changes=["desiredCount"] if cfg.autoscaling else None,
+            ),
+        )
+
+        self.scaling_target: aws.appautoscaling.Target | None = None
+        self.scaling_policies: list[aws.appautoscaling.Policy] = []
+        if cfg.autoscaling:
+            self._autoscaling(name, args, child)
+
+        self.register_outputs({
+            "service_name": self.service.name,
+            "log_group_name": self.log_group.name,
+            "target_group_arn": self.target_group.arn if self.target_group else None,
+        })
+
+    def _routing(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> None:
+        """The target group and the listener rule forwarding to it (web services)."""
+        cfg = args.config
+        assert cfg.routing is not None
         hc = cfg.health_check
         self.target_group = aws.lb.TargetGroup(
             f"{name}-tg",
             port=cfg.container_port,
             protocol="HTTP",
-            target_type="ip" if awsvpc else "instance",
+            target_type="ip" if cfg.network_mode == "awsvpc" else "instance",
             vpc_id=args.vpc_id,
             deregistration_delay=cfg.deployment.deregistration_delay,
+            stickiness=aws.lb.TargetGroupStickinessArgs(
+                enabled=True, type=cfg.stickiness.type, cookie_duration=cfg.stickiness.duration_seconds,
+                cookie_name=cfg.stickiness.cookie_name,
+            ) if cfg.stickiness else None,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True, protocol="HTTP", port="traffic-port", path=hc.path, matcher=hc.matcher,
                 interval=hc.interval, timeout=hc.timeout,
@@ -184,102 +315,30 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        network_configuration = None
-        self.security_group: aws.ec2.SecurityGroup | None = None
-        if awsvpc:
-            self.security_group = aws.ec2.SecurityGroup(
-                f"{name}-sg", vpc_id=args.vpc_id, description=f"ECS service {name}", opts=child,
-            )
-            lb_sg = args.load_balancer.security_group.id
-            port = cfg.container_port
-            self.ingress = aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-alb",
-                security_group_id=self.security_group.id, referenced_security_group_id=lb_sg,
-                ip_protocol="tcp", from_port=port, to_port=port,
-                description="ALB to the container port", opts=child,
-            )
-            self.alb_egress = aws.vpc.SecurityGroupEgressRule(
-                f"{name}-alb-egress",
-                security_group_id=lb_sg, referenced_security_group_id=self.security_group.id,
-                ip_protocol="tcp", from_port=port, to_port=port,
-                description=f"ALB to service {name}", opts=child,
-            )
-            self.egress = aws.vpc.SecurityGroupEgressRule(
-                f"{name}-https-out",
-                security_group_id=self.security_group.id,
-                ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-                description="HTTPS to AWS APIs and registries", opts=child,
-            )
-            network_configuration = aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.private_subnet_ids, security_groups=[self.security_group.id],
-                assign_public_ip=False,
-            )
 
-        dep = cfg.deployment
-        self.service = aws.ecs.Service(
-            f"{name}-service",
-            name=name,
-            cluster=args.cluster.cluster.arn,
-            task_definition=self.task_definition.arn,
-            desired_count=cfg.desired_count,
-            capacity_provider_strategies=[aws.ecs.ServiceCapacityProviderStrategyArgs(
-                capacity_provider=args.cluster.capacity_provider.name, weight=1, base=0,
-            )],
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-            deployment_minimum_healthy_percent=dep.minimum_healthy_percent,
-            deployment_maximum_percent=dep.maximum_percent,
-            health_check_grace_period_seconds=dep.health_check_grace_period,
-            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=self.target_group.arn, container_name=name, container_port=cfg.container_port,
-            )],
-            network_configuration=network_configuration,
-            ordered_placement_strategies=[
-                aws.ecs.ServiceOrderedPlacementStrategyArgs(type="spread", field="attribute:ecs.availability-zone"),
-                aws.ecs.ServiceOrderedPlacementStrategyArgs(type="binpack", field="memory"),
-            ],
-            enable_ecs_managed_tags=True,
-            propagate_tags="SERVICE",
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # The listener rule must exist before the target group can be attached, and the
-                # capacity providers before the strategy; destroy runs in reverse.
-                depends_on=[self.listener_rule, args.cluster.capacity_providers],
-                ignore_changes=["desiredCount"] if cfg.autoscaling else None,
-            ),
-        )
-
-        self.scaling_target: aws.appautoscaling.Target | None = None
-        self.scaling_policies: list[aws.appautoscaling.Policy] = []
-        if cfg.autoscaling:
-            self._autoscaling(name, args, child)
-
-        self.register_outputs({
-            "service_name": self.service.name,
-            "log_group_name": self.log_group.name,
-            "target_group_arn": self.target_group.arn,
-        })
-
-    def _secrets_policy(self, name: str, cfg: ServiceConfig, containers: dict[str, ContainerConfig],
-                        child: pulumi.ResourceOptions) -> aws.iam.RolePolicy | None:
-        """Read access to exactly the secrets the containers reference."""
-        refs = sorted({secret_resource_arn(v) for c in containers.values() for v in c.secrets.values()})
-        if not refs:
-            return None
-        statements = []
-        ssm = [r for r in refs if r.split(":")[2] == "ssm"]
-        if ssm:
-            statements.append({"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": ssm})
-        secrets = [r for r in refs if r.split(":")[2] == "secretsmanager"]
-        if secrets:
-            statements.append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secrets})
-        if cfg.secrets_kms_key_arn:
-            statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": cfg.secrets_kms_key_arn})
+    def _exec_policy(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> aws.iam.RolePolicy:
+        """ECS Exec: the SSM session channels, and writing the session log to the cluster's group."""
+        group = (f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:"
+                 f"{exec_log_group_name(args.cluster_name)}")
+        statements = [
+            {"Effect": "Allow", "Resource": "*", "Action": [
+                "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+            ]},
+            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+             "Resource": f"{group}:*"},
+        ]
         return aws.iam.RolePolicy(
-            f"{name}-secrets",
-            role=self.execution_role.id,
+            f"{name}-exec",
+            role=self.task_role.id,
             policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
             opts=child,
         )
+
+    def _secrets_policy(self, name: str, cfg: ServiceConfig, containers: dict[str, ContainerConfig],
+                        child: pulumi.ResourceOptions) -> aws.iam.RolePolicy | None:
+        return secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
 
     def _autoscaling(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> None:
         scaling = args.config.autoscaling

@@ -51,6 +51,8 @@ class Recorder(pulumi.runtime.Mocks):
             return rid, outputs
         if args.typ.startswith("aws:lb/"):
             outputs.update(arnSuffix=f"app/{args.name}/0123456789abcdef", dnsName=f"{args.name}.elb.amazonaws.com")
+        if args.typ == "aws:s3/bucket:Bucket":  # autonamed by the provider
+            outputs.setdefault("bucket", args.name)
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             outputs["latestVersion"] = 1
         return rid, outputs
