@@ -108,7 +108,8 @@ class Cluster(pulumi.ComponentResource):
             logs = args.logs or LogsConfig()
             self.exec_log_group = aws.cloudwatch.LogGroup(
                 f"{name}-exec-logs", name=exec_log_group_name(args.cluster_name),
-                retention_in_days=logs.retention_days, kms_key_id=logs.kms_key_arn, opts=child,
+                retention_in_days=logs.retention_days, kms_key_id=logs.kms_key_arn,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=logs.retain_on_delete),
             )
             configuration = aws.ecs.ClusterConfigurationArgs(
                 execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(

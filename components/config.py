@@ -256,6 +256,9 @@ class LogsConfig(Strict):
     kms_key_arn: str | None = Field(
         None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$", description="KMS key for the log groups."
     )
+    retain_on_delete: bool = Field(
+        False, description="Keep the log groups (and their logs) in AWS when the stack or a service is deleted (prod: true)."
+    )
 
 
 class ContainerConfig(Strict):

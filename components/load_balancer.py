@@ -123,7 +123,8 @@ class LoadBalancer(pulumi.ComponentResource):
             enable_deletion_protection=cfg.deletion_protection,
             idle_timeout=cfg.idle_timeout,
             access_logs=access_logs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on) if depends_on else child,
+            # Pulumi's protect mirrors AWS deletion protection: `destroy` stops before the ALB.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, protect=cfg.deletion_protection),
         )
         self.web_acl_association: aws.wafv2.WebAclAssociation | None = None
         if cfg.web_acl_arn is not None:

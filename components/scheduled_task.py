@@ -49,7 +49,8 @@ class ScheduledTask(pulumi.ComponentResource):
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=group, retention_in_days=args.logs.retention_days,
-            kms_key_id=args.logs.kms_key_arn, opts=child,
+            kms_key_id=args.logs.kms_key_arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
         )
         source = {
             "StringEquals": {"aws:SourceAccount": args.account_id},

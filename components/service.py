@@ -137,7 +137,8 @@ class Service(pulumi.ComponentResource):
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=group, retention_in_days=args.logs.retention_days,
-            kms_key_id=args.logs.kms_key_arn, opts=child,
+            kms_key_id=args.logs.kms_key_arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
         )
 
         # Only ECS tasks of this account may assume the roles (confused-deputy guard).
