@@ -65,18 +65,130 @@ class Unknown:
 def unwrap(value: Any, path: str = "") -> Any:
     """Plain dicts/lists from the SDK's unknown-checking and secret proxies, without raising.
 
-    Unknown sentinels become `Unknown`; secrets become their plain value."""
+    Unknown sentinels become `Unknown`; secrets become their plain value. Within one analyzer request
+    the result for the same proxy object is computed once (see `_RequestMemo`): rules never mutate it."""
+    memo = getattr(_REQUEST, "memo", None)
+    if memo is not None and not path:
+        return memo.call(_unwrap, value)
+    return _unwrap(value, path)
+
+
+def _unwrap(value: Any, path: str = "") -> Any:
     if isinstance(value, Secret):
-        return unwrap(value.value, path)
-    if type(value).__name__ in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
+        return _unwrap(value.value, path)
+    if type(value).__name__ in _PROXIES:
         value = value["__target"]
     if isinstance(value, str):
         return Unknown(value, path) if value in _SENTINELS else value
+    if isinstance(value, dict):  # the proxies' targets are plain dicts: iterate them directly
+        return {str(k): _unwrap(v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, Mapping):
-        return {str(k): unwrap(v, f"{path}.{k}") for k, v in value.items()}
+        return {str(k): _unwrap(v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [unwrap(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_unwrap(v, f"{path}[{i}]") for i, v in enumerate(value)]
     return value
+
+
+_PROXIES = frozenset({"_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"})
+
+
+# --- per-request memo (speed only; see bench/README.md) -----------------------------------------------
+#
+# pulumi_policy's servicer converts the request's properties (MessageToDict, deserialize_properties,
+# unknown_checking_proxy) once per policy, and the provider's too: 54 policies x every resource, and
+# every resource again for each stack policy in AnalyzeStack. Within one Analyze / AnalyzeStack /
+# Remediate call, the same wire Struct always converts to the same value, so we convert it once and
+# hand every policy of that call the same (never mutated) result. The memo lives only for the call, on
+# its thread; outside a call the module's functions behave exactly as the SDK's. Upstream fix:
+# convert once per request in `_PolicyAnalyzerServicer.Analyze` / `AnalyzeStack` (hoist it out of
+# the policy loop, as `Remediate` already does). ECS_GUARDRAILS_NO_MEMO=1 turns this off.
+
+_REQUEST = threading.local()
+
+
+class _RequestMemo:
+    """Results keyed by the wire bytes of a Struct, or by the identity of an object the memo holds."""
+
+    def __init__(self) -> None:
+        self.structs: dict[bytes, Any] = {}
+        self.by_id: dict[tuple[Any, int, Any], tuple[Any, Any]] = {}
+
+    def message_to_dict(self, message: Any) -> Any:
+        key = message.SerializeToString(deterministic=True)
+        hit = self.structs.get(key)
+        if hit is None:
+            hit = self.structs[key] = json_format.MessageToDict(message)
+        return hit
+
+    def call(self, fn: Callable[..., Any], obj: Any, *extra: Any) -> Any:
+        # The memo keeps `obj` alive, so its id cannot be reused by another object meanwhile.
+        key = (fn, id(obj), extra)
+        hit = self.by_id.get(key)
+        if hit is None:
+            hit = self.by_id[key] = (obj, fn(obj, *extra))
+        return hit[1]
+
+
+class _JsonFormat(types.ModuleType):
+    """`json_format` as pulumi_policy.policy sees it: MessageToDict of a Struct is memoized per call."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - the SDK's name
+        memo = getattr(_REQUEST, "memo", None)
+        if memo is None or args or kwargs or type(message) is not struct_pb2.Struct:
+            return json_format.MessageToDict(message, *args, **kwargs)
+        return memo.message_to_dict(message)
+
+
+def _memoized(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(obj: Any, *extra: Any, **kwargs: Any) -> Any:
+        memo = getattr(_REQUEST, "memo", None)
+        if memo is None or kwargs:
+            return fn(obj, *extra, **kwargs)
+        return memo.call(fn, obj, *extra)
+
+    wrapper.__wrapped_by_ecs_guardrails__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any, context: Any) -> Any:
+        if getattr(_REQUEST, "memo", None) is not None:
+            return method(self, request, context)
+        _REQUEST.memo = _RequestMemo()
+        try:
+            return method(self, request, context)
+        finally:
+            _REQUEST.memo = None
+
+    wrapper.__wrapped_by_ecs_guardrails__ = method  # type: ignore[attr-defined]
+    return wrapper
+
+
+_SDK_NAMES = ("deserialize_properties", "unknown_checking_proxy")
+_SDK_METHODS = ("Analyze", "AnalyzeStack", "Remediate")
+
+
+def install_request_memo(enabled: bool = True) -> None:
+    """Install (or remove) the per-call memo in pulumi_policy.policy; idempotent."""
+    servicer = _sdk_policy._PolicyAnalyzerServicer
+    for name in _SDK_NAMES:
+        current = getattr(_sdk_policy, name)
+        original = getattr(current, "__wrapped_by_ecs_guardrails__", current)
+        setattr(_sdk_policy, name, _memoized(original) if enabled else original)
+    for name in _SDK_METHODS:
+        current = servicer.__dict__[name]
+        original = getattr(current, "__wrapped_by_ecs_guardrails__", current)
+        setattr(servicer, name, _scoped(original) if enabled else original)
+    _sdk_policy.json_format = _JsonFormat("json_format") if enabled else json_format  # type: ignore[attr-defined]
+
+
+install_request_memo(os.environ.get("ECS_GUARDRAILS_NO_MEMO", "") in ("", "0"))
 
 
 def is_unknown(value: Any) -> bool:
