@@ -40,6 +40,8 @@ SCHEDULE = re.compile(
     r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\)"
     r"|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$"
 )
+PATH_PATTERN = r"^[A-Za-z0-9_\-.$/~\"'@:+&*?]{1,128}$"
+HOST_HEADER = r"^[A-Za-z0-9\-.*?]*\.[A-Za-z]+$"
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 
@@ -286,7 +288,7 @@ class ContainerConfig(Strict):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        if not IMAGE.match(value):
+        if not IMAGE.fullmatch(value):
             raise ValueError(
                 "must be registry/repository:tag or registry/repository@sha256:digest "
                 "(e.g. public.ecr.aws/nginx/nginx:1.27-alpine)"
@@ -299,7 +301,7 @@ class ContainerConfig(Strict):
     @classmethod
     def _secrets(cls, values: dict[str, str]) -> dict[str, str]:
         for name, arn in values.items():
-            if not ARN_SECRET.match(arn):
+            if not ARN_SECRET.fullmatch(arn):
                 raise ValueError(f"{name}: must be an SSM parameter ARN or a Secrets Manager secret ARN")
         return values
 
@@ -308,19 +310,31 @@ class HealthCheckConfig(Strict):
     """The target group's health check."""
 
     path: str = Field("/", pattern=r"^/[^\s]{0,1023}$", description="HTTP path checked.")
-    matcher: str = Field("200-399", pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$", description="Healthy codes.")
+    matcher: str = Field("200-399", pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$",
+                         description="Healthy HTTP codes within 200-499: `200`, `200,301` or `200-399`.")
     interval: int = Field(15, ge=5, le=300, description="Seconds between checks.")
     timeout: int = Field(5, ge=2, le=120, description="Seconds before a check fails (< interval).")
     healthy_threshold: int = Field(2, ge=2, le=10, description="Successes to become healthy.")
     unhealthy_threshold: int = Field(3, ge=2, le=10, description="Failures to become unhealthy.")
+
+    @field_validator("matcher")
+    @classmethod
+    def _matcher(cls, value: str) -> str:
+        for part in value.split(","):
+            low, _, high = part.partition("-")
+            if not 200 <= int(low) <= int(high or low) <= 499:
+                raise ValueError(f"{part!r}: an ALB health check accepts codes (or ranges) within 200-499")
+        return value
 
 
 class RoutingConfig(Strict):
     """The listener rule sending requests to the service."""
 
     priority: int = Field(ge=1, le=50000, description="Listener rule priority, unique in the stack (lower wins).")
-    path_patterns: list[str] = Field(default_factory=list, description="Path patterns, e.g. /api/*.")
-    host_headers: list[str] = Field(default_factory=list, description="Host headers, e.g. api.example.com.")
+    path_patterns: list[Annotated[str, Field(pattern=PATH_PATTERN)]] = Field(
+        default_factory=list, description="Path patterns, e.g. /api/* (ELB: at most 128 of A-Z a-z 0-9 _-.$/~\"'@:+&*?).")
+    host_headers: list[Annotated[str, Field(pattern=HOST_HEADER, max_length=128)]] = Field(
+        default_factory=list, description="Host headers, e.g. api.example.com (a '.' and letters after the last one).")
 
 
 class StickinessConfig(Strict):
@@ -473,7 +487,7 @@ class ScheduledTaskConfig(ContainerConfig):
     @field_validator("schedule_expression")
     @classmethod
     def _expression(cls, value: str) -> str:
-        if not SCHEDULE.match(value):
+        if not SCHEDULE.fullmatch(value):
             raise ValueError("must be rate(<n> minute[s]|hour[s]|day[s]), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)")
         return value
 
@@ -750,7 +764,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
         message = f"{error['input']!r} does not match {error['ctx']['pattern']}"
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
-    return ".".join(loc), message
+    return ".".join(part or "\"\"" for part in loc), message  # an empty key shows as ""
 
 
 def parse_stack_config(raw: Any) -> StackConfig:
