@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import report
@@ -51,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
     p.add_argument("--organization", default="organization")
     p.add_argument(
+        "--pack-processes",
+        type=int,
+        default=2 if (os.cpu_count() or 1) >= 2 else 1,
+        help="pack processes sharing the per-resource analysis (default: 2 on 2+ cores)",
+    )
+    p.add_argument(
         "--timeout", type=float, default=120.0, help="seconds allowed for the program and the pack"
     )
     return parser
@@ -76,41 +84,52 @@ def preview(args: argparse.Namespace) -> int:
         if args.policy_pack_config is not None or cfg_path.exists():
             given = load_policy_config_file(cfg_path)
     dry_run = args.mode == "preview"
-    pack = None
+    packs: list[PolicyPackProcess] = []
     try:
-        if use_pack:  # start it now: its start-up overlaps the program run
-            pack = PolicyPackProcess(
-                pack_dir,
-                project=project.name,
-                stack=args.stack,
-                organization=args.organization,
-                dry_run=dry_run,
-                config=config,
-                start_timeout=args.timeout,
-            )
+        if use_pack:  # start them now: their start-up overlaps the program run
+            for _ in range(args.pack_processes):
+                packs.append(
+                    PolicyPackProcess(
+                        pack_dir,
+                        project=project.name,
+                        stack=args.stack,
+                        organization=args.organization,
+                        dry_run=dry_run,
+                        config=config,
+                        start_timeout=args.timeout,
+                    )
+                )
         t = time.perf_counter()
         run = run_program(
             project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
         )
         timings["program"] = time.perf_counter() - t
         analysis = None
-        if pack is not None:
+        if packs:
             t = time.perf_counter()
-            analyzer = Analyzer(
-                pack,
-                project=project.name,
-                stack=args.stack,
-                organization=args.organization,
-                dry_run=dry_run,
-                config=config,
-                rpc_timeout=args.timeout,
-            )
-            analyzer.start(given)
+
+            def start(pack: PolicyPackProcess) -> Analyzer:
+                analyzer = Analyzer(
+                    pack,
+                    project=project.name,
+                    stack=args.stack,
+                    organization=args.organization,
+                    dry_run=dry_run,
+                    config=config,
+                    rpc_timeout=args.timeout,
+                )
+                analyzer.start(given)
+                return analyzer
+
+            with ThreadPoolExecutor(max_workers=len(packs)) as pool:
+                first, *helpers = list(pool.map(start, packs))
+            timings["pack_start"] = time.perf_counter() - t
             root = run.root
-            analysis = analyzer.analyze(run.registrations, root.urn if root else "")
+            analysis = first.analyze(run.registrations, root.urn if root else "", helpers)
             timings["policies"] = time.perf_counter() - t
+            timings["analyze_stack"] = first.stack_seconds
     finally:
-        if pack is not None:
+        for pack in packs:
             pack.close()
     timings["total"] = time.perf_counter() - started
     logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
@@ -149,6 +168,4 @@ if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
     # A program that timed out leaves its thread running; do not wait for it.
-    import os
-
     os._exit(code)

@@ -427,6 +427,9 @@ class Analyzer:
             secret_keys=sorted(config.secret_keys),
         )
         self.info: Any = None
+        self.remediates = True
+        self.stack_seconds = 0.0  # the last AnalyzeStack, request building included
+        self._providers: dict[str, tuple[Registration, Any]] = {}
 
     def _stderr(self) -> str:
         return self.process.stderr if self.process else ""
@@ -513,6 +516,11 @@ class Analyzer:
                 )
         elif given_config:
             raise PolicyError(f"policy pack {info.name!r} does not support config")
+        # pulumi_policy runs remediations only of policies at level "remediate"; with none, its
+        # Remediate answers nothing, so the call (half the per-resource round trips) is skipped.
+        self.remediates = any(p["level"] == "remediate" for p in policies) or any(
+            c.get("level") == "remediate" for c in config.values()
+        )
         return policies, config
 
     def _request(
@@ -533,15 +541,24 @@ class Analyzer:
         )
         prov = providers.get(reg.provider.rsplit("::", 1)[0]) if reg.provider else None
         if prov is not None:
-            req.provider.CopyFrom(
-                proto.AnalyzerProviderResource(
-                    type=prov.type,
-                    urn=prov.urn,
-                    name=prov.name,
-                    properties=dict_to_struct(engine_properties(prov.inputs, True)),
-                )
-            )
+            req.provider.CopyFrom(self._provider_message(prov))
         return req
+
+    def _provider_message(self, prov: Registration) -> Any:
+        """The provider part of a request; built once per provider (its inputs never change)."""
+        from pulumi.runtime import proto
+
+        cached = self._providers.get(prov.urn)
+        if cached is not None and cached[0] is prov:
+            return cached[1]
+        message = proto.AnalyzerProviderResource(
+            type=prov.type,
+            urn=prov.urn,
+            name=prov.name,
+            properties=dict_to_struct(engine_properties(prov.inputs, True)),
+        )
+        self._providers[prov.urn] = (prov, message)
+        return message
 
     def _diag(self, d: Any, urn: str) -> Diagnostic:
         level = _level_name(d.enforcementLevel)
@@ -556,49 +573,70 @@ class Analyzer:
             _severity_name(d.severity),
         )
 
-    def analyze(self, registrations: list[Registration], root_urn: str) -> AnalysisResult:
-        """Per resource Remediate then Analyze (on the remediated inputs); then AnalyzeStack once."""
+    def analyze_one(
+        self, reg: Registration, providers: dict[str, Registration]
+    ) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any]]:
+        """Remediate then Analyze (on the remediated inputs) one resource."""
+        diags: list[Diagnostic] = []
+        rems: list[Remediation] = []
+        props = reg.inputs
+        remediations = (
+            self._call("Remediate", self._request(reg, props, providers, skip_internal=False)).remediations
+            if self.remediates
+            else ()
+        )
+        for t in remediations:
+            if t.diagnostic:
+                diags.append(
+                    Diagnostic(
+                        t.policyName,
+                        t.policyPackName,
+                        self.version,
+                        "advisory",
+                        reg.urn,
+                        t.diagnostic,
+                        t.description,
+                    )
+                )
+            elif t.HasField("properties"):
+                after = struct_to_dict(t.properties)
+                rems.append(Remediation(t.policyName, t.policyPackName, reg.urn, engine_properties(props), after))
+                props = after
+        resp = self._call("Analyze", self._request(reg, props, providers, skip_internal=True))
+        diags.extend(self._diag(d, reg.urn) for d in resp.diagnostics)
+        return diags, rems, props
+
+    def analyze(
+        self,
+        registrations: list[Registration],
+        root_urn: str,
+        helpers: list[Analyzer] | None = None,
+    ) -> AnalysisResult:
+        """Per resource Remediate then Analyze (on the remediated inputs); then AnalyzeStack once.
+
+        `helpers` are further processes of the same pack, configured alike: the per-resource
+        calls are spread over all of them (each resource is analyzed whole by one process, as
+        the pack keeps nothing between requests), AnalyzeStack runs once, here."""
         from pulumi.runtime import proto
 
         result = AnalysisResult(self.info.name, self.version, [], {})
         by_urn = {r.urn: r for r in registrations}
         providers = {r.urn: r for r in registrations if r.type.startswith("pulumi:providers:")}
-
-        def one(reg: Registration) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any]]:
-            diags: list[Diagnostic] = []
-            rems: list[Remediation] = []
-            props = reg.inputs
-            rem = self._call("Remediate", self._request(reg, props, providers, skip_internal=False))
-            for t in rem.remediations:
-                if t.diagnostic:
-                    diags.append(
-                        Diagnostic(
-                            t.policyName,
-                            t.policyPackName,
-                            self.version,
-                            "advisory",
-                            reg.urn,
-                            t.diagnostic,
-                            t.description,
-                        )
-                    )
-                elif t.HasField("properties"):
-                    after = struct_to_dict(t.properties)
-                    rems.append(
-                        Remediation(t.policyName, t.policyPackName, reg.urn, engine_properties(props), after)
-                    )
-                    props = after
-            resp = self._call("Analyze", self._request(reg, props, providers, skip_internal=True))
-            diags.extend(self._diag(d, reg.urn) for d in resp.diagnostics)
-            return diags, rems, props
+        workers = [self, *(helpers or [])]
 
         # Resources are independent of each other (the engine, too, analyzes steps in parallel);
         # results are collected in registration order, so reports are deterministic.
-        with futures.ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            for reg, (diags, rems, props) in zip(registrations, pool.map(one, registrations), strict=True):
+        with futures.ThreadPoolExecutor(max_workers=self.parallel * len(workers)) as pool:
+            pending = [
+                pool.submit(workers[i % len(workers)].analyze_one, reg, providers)
+                for i, reg in enumerate(registrations)
+            ]
+            for reg, fut in zip(registrations, pending, strict=True):
+                diags, rems, props = fut.result()
                 result.diagnostics.extend(diags)
                 result.remediations.extend(rems)
                 result.analyzed_inputs[reg.urn] = props
+        stack_started = time.perf_counter()
         stack_resources = []
         for reg in registrations:
             outputs = reg.outputs
@@ -634,4 +672,6 @@ class Analyzer:
         else:
             for d in resp.diagnostics:
                 result.diagnostics.append(self._diag(d, d.urn if d.urn in by_urn else root_urn))
+        self.stack_seconds = time.perf_counter() - stack_started
         return result
+

@@ -3,13 +3,19 @@ wrapping of rules into pulumi_policy policies. Owns no AWS knowledge."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import re
 import threading
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi_policy.policy as _sdk_policy
+from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -136,7 +142,7 @@ class _JsonFormat(types.ModuleType):
         return getattr(json_format, name)
 
     @staticmethod
-    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - the SDK's name
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
         memo = getattr(_REQUEST, "memo", None)
         if memo is None or args or kwargs or type(message) is not struct_pb2.Struct:
             return json_format.MessageToDict(message, *args, **kwargs)
@@ -188,7 +194,9 @@ def install_request_memo(enabled: bool = True) -> None:
     _sdk_policy.json_format = _JsonFormat("json_format") if enabled else json_format  # type: ignore[attr-defined]
 
 
-install_request_memo(os.environ.get("ECS_GUARDRAILS_NO_MEMO", "") in ("", "0"))
+# A pulumi_policy whose internals differ keeps its own (slower, equally correct) behaviour.
+with contextlib.suppress(AttributeError, KeyError):
+    install_request_memo(os.environ.get("ECS_GUARDRAILS_NO_MEMO", "") in ("", "0"))
 
 
 def is_unknown(value: Any) -> bool:
