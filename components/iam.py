@@ -16,6 +16,14 @@ def trust_policy(service: str, conditions: dict | None = None) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+def ecs_tasks_trust_policy(partition: str, region: str, account_id: str) -> str:
+    """Trust for ECS tasks of this account only (confused-deputy guard)."""
+    return trust_policy("ecs-tasks.amazonaws.com", {
+        "StringEquals": {"aws:SourceAccount": account_id},
+        "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account_id}:*"},
+    })
+
+
 def managed_policy_arn(partition: str, path: str) -> str:
     """The ARN of an AWS managed policy, e.g. `service-role/AmazonECSTaskExecutionRolePolicy`."""
     return f"arn:{partition}:iam::aws:policy/{path}"

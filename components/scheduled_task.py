@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from .cluster import Cluster
 from .config import FARGATE_PROVIDERS, LogsConfig, ScheduledTaskConfig
-from .iam import managed_policy_arn, trust_policy
+from .iam import ecs_tasks_trust_policy, managed_policy_arn, trust_policy
 from .service import container_definition, log_group_name, secrets_policy
 
 
@@ -52,13 +52,10 @@ class ScheduledTask(pulumi.ComponentResource):
             kms_key_id=args.logs.kms_key_arn,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
         )
-        source = {
-            "StringEquals": {"aws:SourceAccount": args.account_id},
-            "ArnLike": {"aws:SourceArn": f"arn:{args.partition}:ecs:{args.region}:{args.account_id}:*"},
-        }
+        trust = ecs_tasks_trust_policy(args.partition, args.region, args.account_id)
         self.execution_role = aws.iam.Role(
             f"{name}-execution-role",
-            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", source),
+            assume_role_policy=trust,
             description=f"ECS agent for scheduled task {name}: pulls images, writes logs, reads its secrets",
             opts=child,
         )
@@ -72,7 +69,7 @@ class ScheduledTask(pulumi.ComponentResource):
         self.secrets_policy = secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
         self.task_role = aws.iam.Role(
             f"{name}-task-role",
-            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", source),
+            assume_role_policy=trust,
             description=f"Application role of scheduled task {name} (no permissions by default)",
             opts=child,
         )

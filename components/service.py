@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from .cluster import Cluster, exec_log_group_name
 from .config import FARGATE_PROVIDERS, ContainerConfig, LogsConfig, ServiceConfig
-from .iam import managed_policy_arn, trust_policy
+from .iam import ecs_tasks_trust_policy, managed_policy_arn
 from .load_balancer import LoadBalancer
 
 # The policy pack's exemption tags (see policies/README.md) and the rule a worker is exempt from.
@@ -141,14 +141,10 @@ class Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
         )
 
-        # Only ECS tasks of this account may assume the roles (confused-deputy guard).
-        source = {
-            "StringEquals": {"aws:SourceAccount": args.account_id},
-            "ArnLike": {"aws:SourceArn": f"arn:{args.partition}:ecs:{args.region}:{args.account_id}:*"},
-        }
+        trust = ecs_tasks_trust_policy(args.partition, args.region, args.account_id)
         self.execution_role = aws.iam.Role(
             f"{name}-execution-role",
-            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", source),
+            assume_role_policy=trust,
             description=f"ECS agent for service {name}: pulls images, writes logs, reads its secrets",
             opts=child,
         )
@@ -159,10 +155,10 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
-        self.secrets_policy = self._secrets_policy(name, cfg, containers, child)
+        self.secrets_policy = secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
         self.task_role = aws.iam.Role(
             f"{name}-task-role",
-            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", source),
+            assume_role_policy=trust,
             description=f"Application role of service {name} (no permissions by default)",
             opts=child,
         )
@@ -336,10 +332,6 @@ class Service(pulumi.ComponentResource):
             policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
             opts=child,
         )
-
-    def _secrets_policy(self, name: str, cfg: ServiceConfig, containers: dict[str, ContainerConfig],
-                        child: pulumi.ResourceOptions) -> aws.iam.RolePolicy | None:
-        return secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
 
     def _autoscaling(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> None:
         scaling = args.config.autoscaling
