@@ -16,8 +16,8 @@ import pulumi_aws as aws
 
 from .cluster import Cluster
 from .config import FARGATE_PROVIDERS, LogsConfig, ScheduledTaskConfig
-from .iam import ecs_tasks_trust_policy, managed_policy_arn, trust_policy
-from .service import container_definition, log_group_name, secrets_policy
+from .iam import trust_policy
+from .service import container_definition, log_group_name, task_identity
 
 
 @dataclass(frozen=True)
@@ -47,32 +47,12 @@ class ScheduledTask(pulumi.ComponentResource):
         group = log_group_name(args.cluster_name, name)
         family = f"{args.cluster_name}-{name}"
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=group, retention_in_days=args.logs.retention_days,
-            kms_key_id=args.logs.kms_key_arn,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
-        )
-        trust = ecs_tasks_trust_policy(args.partition, args.region, args.account_id)
-        self.execution_role = aws.iam.Role(
-            f"{name}-execution-role",
-            assume_role_policy=trust,
-            description=f"ECS agent for scheduled task {name}: pulls images, writes logs, reads its secrets",
-            opts=child,
-        )
-        self.execution_role_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-execution-policy",
-            role=self.execution_role.name,
-            policy_arn=managed_policy_arn(args.partition, "service-role/AmazonECSTaskExecutionRolePolicy"),
-            opts=child,
-        )
+        identity = task_identity(self, name, "scheduled task", cfg, args.logs, args.cluster_name,
+                                 args.partition, args.region, args.account_id)
+        self.log_group, self.execution_role = identity.log_group, identity.execution_role
+        self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
+        self.task_role = identity.task_role
         containers = {name: cfg, **cfg.sidecars}
-        self.secrets_policy = secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
-        self.task_role = aws.iam.Role(
-            f"{name}-task-role",
-            assume_role_policy=trust,
-            description=f"Application role of scheduled task {name} (no permissions by default)",
-            opts=child,
-        )
         definitions = [
             container_definition(cname, c, None if cname == name else c.port, cfg.network_mode,
                                  group, args.region, cname)

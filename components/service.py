@@ -118,6 +118,55 @@ def secrets_policy(name: str, execution_role: aws.iam.Role, containers: dict[str
     )
 
 
+@dataclass(frozen=True)
+class TaskIdentity:
+    """What every task of ours has: its log group, execution role (+ secrets access) and task role."""
+
+    log_group: aws.cloudwatch.LogGroup
+    execution_role: aws.iam.Role
+    execution_role_policy: aws.iam.RolePolicyAttachment
+    secrets_policy: aws.iam.RolePolicy | None
+    task_role: aws.iam.Role
+
+
+def task_identity(owner: pulumi.ComponentResource, name: str, what: str, cfg: ServiceConfig | Any,
+                  logs: LogsConfig, cluster_name: str, partition: str, region: str,
+                  account_id: str) -> TaskIdentity:
+    """Declares, as children of `owner` (names derived from `name`), a task's log group and roles."""
+    child = pulumi.ResourceOptions(parent=owner)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs", name=log_group_name(cluster_name, name), retention_in_days=logs.retention_days,
+        kms_key_id=logs.kms_key_arn,
+        opts=pulumi.ResourceOptions(parent=owner, retain_on_delete=logs.retain_on_delete),
+    )
+    trust = ecs_tasks_trust_policy(partition, region, account_id)
+    execution_role = aws.iam.Role(
+        f"{name}-execution-role",
+        assume_role_policy=trust,
+        description=f"ECS agent for {what} {name}: pulls images, writes logs, reads its secrets",
+        opts=child,
+    )
+    execution_role_policy = aws.iam.RolePolicyAttachment(
+        f"{name}-execution-policy",
+        role=execution_role.name,
+        policy_arn=managed_policy_arn(partition, "service-role/AmazonECSTaskExecutionRolePolicy"),
+        opts=child,
+    )
+    containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
+    return TaskIdentity(
+        log_group=log_group,
+        execution_role=execution_role,
+        execution_role_policy=execution_role_policy,
+        secrets_policy=secrets_policy(name, execution_role, containers, cfg.secrets_kms_key_arn, child),
+        task_role=aws.iam.Role(
+            f"{name}-task-role",
+            assume_role_policy=trust,
+            description=f"Application role of {what} {name} (no permissions by default)",
+            opts=child,
+        ),
+    )
+
+
 class Service(pulumi.ComponentResource):
     """Children: log_group, execution_role, task_role, task_definition, target_group and listener_rule
     (web; None for workers), security_group (awsvpc), service, scaling_target and scaling_policies
@@ -135,33 +184,12 @@ class Service(pulumi.ComponentResource):
         fargate = any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
         group = log_group_name(args.cluster_name, name)
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=group, retention_in_days=args.logs.retention_days,
-            kms_key_id=args.logs.kms_key_arn,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.logs.retain_on_delete),
-        )
-
-        trust = ecs_tasks_trust_policy(args.partition, args.region, args.account_id)
-        self.execution_role = aws.iam.Role(
-            f"{name}-execution-role",
-            assume_role_policy=trust,
-            description=f"ECS agent for service {name}: pulls images, writes logs, reads its secrets",
-            opts=child,
-        )
-        self.execution_role_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-execution-policy",
-            role=self.execution_role.name,
-            policy_arn=managed_policy_arn(args.partition, "service-role/AmazonECSTaskExecutionRolePolicy"),
-            opts=child,
-        )
+        identity = task_identity(self, name, "service", cfg, args.logs, args.cluster_name, args.partition,
+                                 args.region, args.account_id)
+        self.log_group, self.execution_role = identity.log_group, identity.execution_role
+        self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
+        self.task_role = identity.task_role
         containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
-        self.secrets_policy = secrets_policy(name, self.execution_role, containers, cfg.secrets_kms_key_arn, child)
-        self.task_role = aws.iam.Role(
-            f"{name}-task-role",
-            assume_role_policy=trust,
-            description=f"Application role of service {name} (no permissions by default)",
-            opts=child,
-        )
 
         self.exec_policy = self._exec_policy(name, args, child) if cfg.enable_execute_command else None
 
