@@ -2,9 +2,10 @@
 
 Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
 
-Owns: argument parsing, the order of work (start the pack early, run the program, analyze, report)
-and exit codes: 0 no mandatory violation, 1 mandatory violations, 2 usage, config, program or pack
-error. The pack process is stopped on every exit path.
+Owns: argument parsing, the order of work (start the program's language host, then the packs;
+analyze each resource as it registers; AnalyzeStack; report) and exit codes: 0 no mandatory
+violation, 1 mandatory violations, 2 usage, config, program or pack error. The language host and
+the pack processes are stopped on every exit path.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import report
-from .analyzer import Analyzer, PolicyError, PolicyPackProcess, load_policy_config_file
-from .engine import ProgramError, run_program
+# Only what starting the program needs; the gRPC side (analyzer) and the report are imported
+# once the program's process runs, so their import overlaps it.
+from .engine import ProgramError
+from .language_host import ProgramProcess
+from .policy_config import PolicyError, load_policy_config_file
 from .stack_config import ConfigError, load_project, load_stack_config
 
 REPO = Path(__file__).resolve().parent.parent
+# The packs yield the CPU to the program's process: its registrations are the critical path.
+PACK_NICENESS = 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,9 +89,18 @@ def preview(args: argparse.Namespace) -> int:
         if args.policy_pack_config is not None or cfg_path.exists():
             given = load_policy_config_file(cfg_path)
     dry_run = args.mode == "preview"
+    # The program runs in a language-host process of its own, started first; each resource it
+    # registers is analyzed while it goes on (the engine's order), on the other core.
+    program = ProgramProcess(
+        project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
+    )
+    from . import report
+    from .analyzer import AnalysisSession, Analyzer, PolicyPackProcess
+
     packs: list[PolicyPackProcess] = []
+    analysis = None
     try:
-        if use_pack:  # start them now: their start-up overlaps the program run
+        if use_pack:
             for _ in range(args.pack_processes):
                 packs.append(
                     PolicyPackProcess(
@@ -97,16 +111,11 @@ def preview(args: argparse.Namespace) -> int:
                         dry_run=dry_run,
                         config=config,
                         start_timeout=args.timeout,
+                        nice=PACK_NICENESS,
                     )
                 )
-        t = time.perf_counter()
-        run = run_program(
-            project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
-        )
-        timings["program"] = time.perf_counter() - t
-        analysis = None
+        session = None
         if packs:
-            t = time.perf_counter()
 
             def start(pack: PolicyPackProcess) -> Analyzer:
                 analyzer = Analyzer(
@@ -123,12 +132,21 @@ def preview(args: argparse.Namespace) -> int:
 
             with ThreadPoolExecutor(max_workers=len(packs)) as pool:
                 first, *helpers = list(pool.map(start, packs))
-            timings["pack_start"] = time.perf_counter() - t
+            timings["pack_start"] = time.perf_counter() - program.started
+            session = AnalysisSession(first, helpers)
+        for reg in program.registrations():
+            if session is not None:
+                session.add(reg)
+        run = program.result()
+        timings["program"] = program.duration
+        if session is not None:
+            t = time.perf_counter()
             root = run.root
-            analysis = first.analyze(run.registrations, root.urn if root else "", helpers)
+            analysis = session.finish(run.registrations, root.urn if root else "", frozenset(run.outputs_registered))
             timings["policies"] = time.perf_counter() - t
             timings["analyze_stack"] = first.stack_seconds
     finally:
+        program.close()
         for pack in packs:
             pack.close()
     timings["total"] = time.perf_counter() - started

@@ -1,46 +1,37 @@
 """Drive a policy pack over its real gRPC Analyzer protocol, as the Pulumi engine does.
 
 Owns: starting the pack process the way the CLI does (and making sure it never outlives us), the
-minimal Engine service the pack is given the address of, config reconciliation and JSON-schema
-validation (`pkg/resource/analyzer/config.go`), Configure, per-resource Remediate then Analyze,
-and AnalyzeStack. Knows nothing about how registrations were produced or reported.
+minimal Engine service the pack is given the address of, Configure with the reconciled config
+(`policy_config`), per-resource Remediate then Analyze, and AnalyzeStack, over one or several
+processes of the pack. Knows nothing about how registrations were produced or reported.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
-import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import engine_pb2_grpc
 
+from .child_process import die_with_parent
 from .engine import Registration
+from .policy_config import LEVELS, PolicyError, reconcile_config
 from .properties import dict_to_struct, engine_properties, struct_to_dict
 from .stack_config import StackConfig
-
-LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-_PR_SET_PDEATHSIG = 1
-
-
-class PolicyError(Exception):
-    """The pack cannot be started, configured or run (exit code 2)."""
 
 
 @dataclass
@@ -76,115 +67,7 @@ class AnalysisResult:
     pack_stderr: str = ""
 
 
-# ---- config (a port of the CLI's reconciliation) ----------------------------------------------------
-
-
-def load_policy_config_file(path: Path) -> dict[str, dict[str, Any]]:
-    """`--policy-pack-config` JSON: policy name (or "all") -> level string or object."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PolicyError(f"cannot read policy pack config {path}: {e}") from e
-    if not text.strip():
-        return {}
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise PolicyError(f"{path}: invalid JSON: {e}") from e
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: expected a JSON object")
-    result: dict[str, dict[str, Any]] = {}
-    for name, value in raw.items():
-        if isinstance(value, str):
-            if value not in LEVELS:
-                raise PolicyError(f"{path}: parsing enforcement level for {name!r}: {value!r} is not valid")
-            result[name] = {"level": value, "properties": None}
-        elif isinstance(value, dict):
-            props = dict(value)
-            level = props.pop("enforcementLevel", None)
-            if level is not None and level not in LEVELS:
-                raise PolicyError(f"{path}: parsing enforcement level for {name!r}: {level!r} is not valid")
-            if level is None and not props:
-                continue
-            result[name] = {"level": level, "properties": props or None}
-        else:
-            raise PolicyError(f"{path}: parsing {name!r}: must be a string or object")
-    return result
-
-
-def _apply(result: dict[str, dict[str, Any]], given: dict[str, dict[str, Any]]) -> None:
-    all_level = (given.get("all") or {}).get("level")
-    if all_level in LEVELS:
-        for entry in result.values():
-            entry["level"] = all_level
-    for name, cfg in given.items():
-        entry = result.setdefault(name, {"level": None, "properties": None})
-        if cfg.get("level") in LEVELS:
-            entry["level"] = cfg["level"]
-        if cfg.get("properties"):
-            entry["properties"] = {**(entry["properties"] or {}), **cfg["properties"]}
-
-
-def reconcile_config(
-    policies: list[dict[str, Any]],
-    initial: dict[str, dict[str, Any]],
-    given: dict[str, dict[str, Any]],
-    pack: str,
-    version: str,
-) -> dict[str, dict[str, Any]]:
-    """Schema defaults, then the pack's initial config, then the file; validated per policy schema."""
-    result: dict[str, dict[str, Any]] = {}
-    for p in policies:
-        defaults = {
-            k: v["default"]
-            for k, v in (p.get("schema") or {}).get("properties", {}).items()
-            if isinstance(v, dict) and "default" in v
-        }
-        result[p["name"]] = {"level": p["level"], "properties": defaults or None}
-    _apply(result, initial)
-    _apply(result, given)
-    errors = []
-    for p in policies:
-        schema = p.get("schema")
-        if schema is None:
-            continue
-        full: dict[str, Any] = {"type": "object"}
-        if schema.get("properties"):
-            full["properties"] = schema["properties"]
-        if schema.get("required"):
-            full["required"] = schema["required"]
-        doc = result[p["name"]]["properties"] or {}
-        for err in jsonschema.Draft7Validator(full).iter_errors(doc):
-            where = ".".join(str(x) for x in err.absolute_path)
-            errors.append(
-                f"validating policy config: {pack} {version}  {p['name']}: "
-                f"{where + ': ' if where else ''}{err.message}"
-            )
-    if errors:
-        raise PolicyError("\n".join(sorted(errors)))
-    return result
-
-
 # ---- the pack process ---------------------------------------------------------------------------------
-
-
-try:  # resolved before any fork: dlopen is not safe in a forked child of a threaded process
-    _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):  # not Linux
-    _PRCTL = None
-
-
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """preexec_fn: the kernel kills the pack when the process that started it dies."""
-
-    def setup() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent_pid:  # the parent died before prctl took effect
-                os._exit(1)
-        os.setpgrp()  # a Ctrl-C to the terminal reaches us, and we stop the pack ourselves
-
-    return setup
 
 
 class _EngineServicer(engine_pb2_grpc.EngineServicer):
@@ -222,7 +105,9 @@ class PolicyPackProcess:
         config: StackConfig,
         python: str | None = None,
         start_timeout: float = 30.0,
+        nice: int = 0,
     ) -> None:
+        """`nice` lowers the pack's scheduling priority (it yields the CPU to the program)."""
         self.pack_dir = pack_dir.resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").exists():
             raise PolicyError(f"no PulumiPolicy.yaml in {self.pack_dir}: not a policy pack directory")
@@ -263,7 +148,7 @@ class PolicyPackProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr_file,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid(), nice),
         )
         self.channel: grpc.Channel | None = None
         self.stub: Any = None
@@ -614,64 +499,97 @@ class Analyzer:
     ) -> AnalysisResult:
         """Per resource Remediate then Analyze (on the remediated inputs); then AnalyzeStack once.
 
-        `helpers` are further processes of the same pack, configured alike: the per-resource
-        calls are spread over all of them (each resource is analyzed whole by one process, as
-        the pack keeps nothing between requests), AnalyzeStack runs once, here."""
+        `helpers` are further processes of the same pack, configured alike (see `AnalysisSession`)."""
+        session = AnalysisSession(self, helpers)
+        for reg in registrations:
+            session.add(reg)
+        return session.finish(registrations, root_urn)
+
+    def _stack_resource(self, reg: Registration, props: dict[str, Any], providers: dict[str, Registration]) -> Any:
+        """The resource as AnalyzeStack sees it: its outputs, with remediated inputs carried over."""
         from pulumi.runtime import proto
 
-        result = AnalysisResult(self.info.name, self.version, [], {})
-        by_urn = {r.urn: r for r in registrations}
-        providers = {r.urn: r for r in registrations if r.type.startswith("pulumi:providers:")}
-        workers = [self, *(helpers or [])]
+        outputs = reg.outputs
+        if reg.custom and props is not reg.inputs:
+            outputs = {**outputs, **props}
+        base = self._request(reg, outputs, providers, skip_internal=True)
+        res = proto.AnalyzerResource(
+            type=reg.type,
+            urn=reg.urn,
+            name=reg.name,
+            properties=base.properties,
+            options=base.options,
+            parent=reg.parent,
+            dependencies=reg.dependencies,
+            propertyDependencies={
+                k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in reg.property_dependencies.items() if v
+            },
+        )
+        if base.HasField("provider"):
+            res.provider.CopyFrom(base.provider)
+        return res
 
-        # Resources are independent of each other (the engine, too, analyzes steps in parallel);
-        # results are collected in registration order, so reports are deterministic.
-        with futures.ThreadPoolExecutor(max_workers=self.parallel * len(workers)) as pool:
-            pending = [
-                pool.submit(workers[i % len(workers)].analyze_one, reg, providers)
-                for i, reg in enumerate(registrations)
-            ]
-            for reg, fut in zip(registrations, pending, strict=True):
-                diags, rems, props = fut.result()
+    def analyze_stack(self, resources: list[Any], known_urns: set[str], root_urn: str) -> list[Diagnostic]:
+        from pulumi.runtime import proto
+
+        try:
+            resp = self.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), timeout=self.timeout)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise PolicyError(f"policy pack AnalyzeStack failed: {e.details()}" + _tail(self._stderr())) from e
+            return []
+        return [self._diag(d, d.urn if d.urn in known_urns else root_urn) for d in resp.diagnostics]
+
+
+class AnalysisSession:
+    """The engine's analysis of one deployment: each resource is analyzed as soon as it is added
+    (while the program goes on registering), AnalyzeStack once at the end.
+
+    The per-resource calls are spread over `first` and its `helpers`, further processes of the
+    same pack configured alike: each resource is analyzed whole by one process, as the pack keeps
+    nothing between requests. Results are collected in the order resources were added, so reports
+    are deterministic. The stack view of a resource is built as soon as its analysis is done; only
+    resources whose outputs arrive later (components) are rebuilt at the end."""
+
+    def __init__(self, first: Analyzer, helpers: list[Analyzer] | None = None) -> None:
+        self.first = first
+        self.workers = [first, *(helpers or [])]
+        self.providers: dict[str, Registration] = {}
+        self._pool = futures.ThreadPoolExecutor(max_workers=first.parallel * len(self.workers))
+        self._pending: list[tuple[Registration, futures.Future[Any]]] = []
+
+    def add(self, reg: Registration) -> None:
+        if reg.type.startswith("pulumi:providers:"):
+            self.providers[reg.urn] = reg  # before any resource that names it
+        worker = self.workers[len(self._pending) % len(self.workers)]
+        self._pending.append((reg, self._pool.submit(self._one, worker, reg)))
+
+    def _one(self, worker: Analyzer, reg: Registration) -> tuple[Any, ...]:
+        diags, rems, props = worker.analyze_one(reg, self.providers)
+        return diags, rems, props, self.first._stack_resource(reg, props, self.providers)
+
+    def finish(
+        self, registrations: list[Registration], root_urn: str, outputs_changed: frozenset[str] = frozenset()
+    ) -> AnalysisResult:
+        """Wait for the per-resource analysis, then AnalyzeStack over `registrations` (every one
+        added before); `outputs_changed` names those whose outputs changed since they were added."""
+        first = self.first
+        result = AnalysisResult(first.info.name, first.version, [], {})
+        stack_view: dict[str, Any] = {}
+        try:
+            for reg, fut in self._pending:
+                diags, rems, props, stack_resource = fut.result()
                 result.diagnostics.extend(diags)
                 result.remediations.extend(rems)
                 result.analyzed_inputs[reg.urn] = props
+                stack_view[reg.urn] = stack_resource
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         stack_started = time.perf_counter()
-        stack_resources = []
         for reg in registrations:
-            outputs = reg.outputs
-            if reg.custom and result.analyzed_inputs.get(reg.urn) is not reg.inputs:
-                outputs = {**outputs, **result.analyzed_inputs[reg.urn]}  # remediated inputs carry over
-            base = self._request(reg, outputs, providers, skip_internal=True)
-            res = proto.AnalyzerResource(
-                type=reg.type,
-                urn=reg.urn,
-                name=reg.name,
-                properties=base.properties,
-                options=base.options,
-                parent=reg.parent,
-                dependencies=reg.dependencies,
-                propertyDependencies={
-                    k: proto.AnalyzerPropertyDependencies(urns=v)
-                    for k, v in reg.property_dependencies.items()
-                    if v
-                },
-            )
-            if base.HasField("provider"):
-                res.provider.CopyFrom(base.provider)
-            stack_resources.append(res)
-        try:
-            resp = self.stub.AnalyzeStack(
-                proto.AnalyzeStackRequest(resources=stack_resources), timeout=self.timeout
-            )
-        except grpc.RpcError as e:
-            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise PolicyError(
-                    f"policy pack AnalyzeStack failed: {e.details()}" + _tail(self._stderr())
-                ) from e
-        else:
-            for d in resp.diagnostics:
-                result.diagnostics.append(self._diag(d, d.urn if d.urn in by_urn else root_urn))
-        self.stack_seconds = time.perf_counter() - stack_started
+            if reg.urn in outputs_changed:
+                stack_view[reg.urn] = first._stack_resource(reg, result.analyzed_inputs[reg.urn], self.providers)
+        resources = [stack_view[r.urn] for r in registrations]
+        result.diagnostics.extend(first.analyze_stack(resources, set(stack_view), root_urn))
+        first.stack_seconds = time.perf_counter() - stack_started
         return result
-

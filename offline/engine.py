@@ -73,6 +73,7 @@ class RunResult:
     invokes: list[str]
     duration: float
     dry_run: bool
+    outputs_registered: list[str] = field(default_factory=list)  # URNs whose outputs came later
 
     @property
     def root(self) -> Registration | None:
@@ -108,11 +109,13 @@ class RecordingMonitor:
         on_register: Callable[[Registration], None] | None = None,
     ) -> None:
         self.project, self.stack, self.config, self.dry_run = project, stack, config, dry_run
-        self.on_register = on_register  # called once per new registration, after it is recorded
+        # Called once per new registration, under the lock that records it: in registration order.
+        self.on_register = on_register
         self.region = config.values.get("aws:region", "us-east-1")
         self.registrations: dict[str, Registration] = {}
         self.invokes: list[str] = []
         self.warnings: list[str] = []
+        self.outputs_registered: list[str] = []  # URNs whose outputs RegisterResourceOutputs set
         self._lock = threading.Lock()
 
     # -- URNs and providers --------------------------------------------------------------------------
@@ -135,7 +138,6 @@ class RecordingMonitor:
         name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
         type_ = f"pulumi:providers:{pkg}"
         urn = self.make_urn("", type_, name)
-        created = None
         with self._lock:
             reg = self.registrations.get(urn)
             if reg is None:
@@ -160,8 +162,7 @@ class RecordingMonitor:
                     default_provider=True,
                 )
                 self.registrations[urn] = created = reg
-        if created is not None:
-            self._recorded(created)
+                self._recorded(created)
         return f"{reg.urn}::{reg.id}"
 
     @staticmethod
@@ -268,13 +269,14 @@ class RecordingMonitor:
             if urn in self.registrations:
                 raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self.registrations[urn] = reg
-        self._recorded(reg)
+            self._recorded(reg)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=reg.id, object=dict_to_struct(obj))
 
     def RegisterResourceOutputs(self, req: Any) -> Any:
         reg = self.registrations.get(req.urn)
         if reg is not None:
             reg.outputs = struct_to_dict(req.outputs)
+            self.outputs_registered.append(req.urn)
         return empty_pb2.Empty()
 
     def ReadResource(self, req: Any) -> Any:
@@ -298,7 +300,7 @@ class RecordingMonitor:
         )
         with self._lock:
             self.registrations[urn] = reg
-        self._recorded(reg)
+            self._recorded(reg)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=dict_to_struct(props))
 
     def Invoke(self, req: Any) -> Any:
@@ -470,7 +472,8 @@ def run_program(
 ) -> RunResult:
     """Run the program and return what it registered; raises ProgramError on failure or timeout.
 
-    `on_register` sees every registration as soon as it is recorded (from the SDK's threads)."""
+    `on_register` sees every registration as soon as it is recorded (from the SDK's threads, one at
+    a time, in registration order)."""
     monitor = RecordingMonitor(project.name, stack, config, dry_run, on_register)
     engine = RecordingEngine()
     outcome: dict[str, Any] = {}
@@ -509,4 +512,6 @@ def run_program(
         message = outcome.get("error") or ""
         detail = "\n".join(e for e in errors if e and e not in message)
         raise ProgramError("\n".join(p for p in (message, detail) if p) or "the program failed")
-    return RunResult(list(monitor.registrations.values()), logs, monitor.invokes, duration, dry_run)
+    return RunResult(
+        list(monitor.registrations.values()), logs, monitor.invokes, duration, dry_run, monitor.outputs_registered
+    )

@@ -113,18 +113,27 @@ _REQUEST = threading.local()
 
 
 class _RequestMemo:
-    """Results keyed by the wire bytes of a Struct, or by the identity of an object the memo holds."""
+    """Results keyed by the identity of an object the memo holds, or by the wire bytes of a Struct.
+
+    Holding the object keeps its id from being reused, and protobuf's object cache then hands the
+    same wrapper back for the same sub-message (`request.properties`), so the identity hits; a
+    wrapper seen for the first time falls back to its wire bytes."""
 
     def __init__(self) -> None:
         self.structs: dict[bytes, Any] = {}
         self.by_id: dict[tuple[Any, int, Any], tuple[Any, Any]] = {}
 
     def message_to_dict(self, message: Any) -> Any:
-        key = message.SerializeToString(deterministic=True)
-        hit = self.structs.get(key)
-        if hit is None:
-            hit = self.structs[key] = json_format.MessageToDict(message)
-        return hit
+        key = (json_format.MessageToDict, id(message), ())
+        hit = self.by_id.get(key)
+        if hit is not None:
+            return hit[1]
+        wire = message.SerializeToString(deterministic=True)
+        value = self.structs.get(wire)
+        if value is None:
+            value = self.structs[wire] = json_format.MessageToDict(message)
+        self.by_id[key] = (message, value)
+        return value
 
     def call(self, fn: Callable[..., Any], obj: Any, *extra: Any) -> Any:
         # The memo keeps `obj` alive, so its id cannot be reused by another object meanwhile.
@@ -132,6 +141,13 @@ class _RequestMemo:
         hit = self.by_id.get(key)
         if hit is None:
             hit = self.by_id[key] = (obj, fn(obj, *extra))
+        return hit[1]
+
+    def call_method(self, method: Callable[..., Any], owner: Any, obj: Any) -> Any:
+        key = (method, id(obj), ())
+        hit = self.by_id.get(key)
+        if hit is None:
+            hit = self.by_id[key] = (obj, method(owner, obj))
         return hit[1]
 
 
@@ -161,6 +177,20 @@ def _memoized(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _memoized_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A servicer helper of one request message (its options, its provider), once per message."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, message: Any) -> Any:
+        memo = getattr(_REQUEST, "memo", None)
+        if memo is None:
+            return method(self, message)
+        return memo.call_method(method, self, message)
+
+    wrapper.__wrapped_by_ecs_guardrails__ = method  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(self: Any, request: Any, context: Any) -> Any:
@@ -178,6 +208,7 @@ def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
 
 _SDK_NAMES = ("deserialize_properties", "unknown_checking_proxy")
 _SDK_METHODS = ("Analyze", "AnalyzeStack", "Remediate")
+_SDK_HELPERS = ("_get_resource_options", "_get_provider_resource")
 
 
 def install_request_memo(enabled: bool = True) -> None:
@@ -191,6 +222,10 @@ def install_request_memo(enabled: bool = True) -> None:
         current = servicer.__dict__[name]
         original = getattr(current, "__wrapped_by_ecs_guardrails__", current)
         setattr(servicer, name, _scoped(original) if enabled else original)
+    for name in _SDK_HELPERS:
+        current = servicer.__dict__[name]
+        original = getattr(current, "__wrapped_by_ecs_guardrails__", current)
+        setattr(servicer, name, _memoized_method(original) if enabled else original)
     _sdk_policy.json_format = _JsonFormat("json_format") if enabled else json_format  # type: ignore[attr-defined]
 
 

@@ -28,6 +28,15 @@ def run_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]
 
 def pack_processes(marker: str) -> list[int]:
     """Pids of running `pulumi.policy` processes whose working directory contains `marker`."""
+    return _processes(b"pulumi.policy", marker)
+
+
+def language_hosts(marker: str) -> list[int]:
+    """Pids of running program processes (`offline.language_host`, whose cwd is the program's)."""
+    return _processes(b"offline.language_host", marker)
+
+
+def _processes(command: bytes, marker: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -37,7 +46,7 @@ def pack_processes(marker: str) -> list[int]:
             cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
-        if b"pulumi.policy" in cmd and marker in cwd:
+        if command in cmd and marker in cwd:
             pids.append(int(entry.name))
     return pids
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from offline_testlib import FIXTURES, PACK, PROGRAM, REPO, load_json, pack_processes, run_cli
+from offline_testlib import FIXTURES, PACK, PROGRAM, REPO, language_hosts, load_json, pack_processes, run_cli
 
 URN = "urn:pulumi:dev::fixture-app::"
 EXPECTED = {
@@ -130,14 +131,19 @@ def test_no_pack_passes() -> None:
     assert proc.returncode == 0 and "PASS" in proc.stdout
 
 
-def test_program_timeout_leaves_no_pack(pack_copy: Path) -> None:
+@pytest.fixture
+def hang_program(tmp_path: Path) -> Path:
+    """A private copy of the program that never finishes: its language host is told apart by cwd."""
+    return Path(shutil.copytree(FIXTURES / "hang_program", tmp_path / "hang_program"))
+
+
+def test_program_timeout_leaves_no_pack(pack_copy: Path, hang_program: Path) -> None:
     start = time.monotonic()
-    proc = run_cli(
-        "--program", str(FIXTURES / "hang_program"), "--policy-pack", str(pack_copy), "--timeout", "2"
-    )
+    proc = run_cli("--program", str(hang_program), "--policy-pack", str(pack_copy), "--timeout", "2")
     assert proc.returncode == 2 and "did not finish within 2 s" in proc.stderr
     assert time.monotonic() - start < 20
     assert not pack_processes(str(pack_copy))
+    assert not language_hosts(str(hang_program))
 
 
 def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
@@ -147,7 +153,7 @@ def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
     assert not pack_processes(str(FIXTURES / "broken_pack"))
 
 
-def test_killed_command_takes_the_pack_with_it(pack_copy: Path) -> None:
+def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Path) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -155,7 +161,7 @@ def test_killed_command_takes_the_pack_with_it(pack_copy: Path) -> None:
             "offline",
             "preview",
             "--program",
-            str(FIXTURES / "hang_program"),
+            str(hang_program),
             "--policy-pack",
             str(pack_copy),
             "--timeout",
@@ -166,15 +172,17 @@ def test_killed_command_takes_the_pack_with_it(pack_copy: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while not pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+    while not (pack_processes(str(pack_copy)) and language_hosts(str(hang_program))) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert pack_processes(str(pack_copy)), "the pack never started"
+    assert language_hosts(str(hang_program)), "the program's process never started"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     deadline = time.monotonic() + 10
-    while pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+    while (pack_processes(str(pack_copy)) or language_hosts(str(hang_program))) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pack_processes(str(pack_copy))
+    assert not language_hosts(str(hang_program))
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
@@ -228,7 +236,7 @@ def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
     assert param["inputs"]["value"]["plaintext"] == '"offline-secret-placeholder"'
 
 
-def test_terminated_command_stops_the_pack(pack_copy: Path) -> None:
+def test_terminated_command_stops_the_pack(pack_copy: Path, hang_program: Path) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -236,7 +244,7 @@ def test_terminated_command_stops_the_pack(pack_copy: Path) -> None:
             "offline",
             "preview",
             "--program",
-            str(FIXTURES / "hang_program"),
+            str(hang_program),
             "--policy-pack",
             str(pack_copy),
             "--timeout",
@@ -247,8 +255,10 @@ def test_terminated_command_stops_the_pack(pack_copy: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while not pack_processes(str(pack_copy)) and time.monotonic() < deadline:
+    while not (pack_processes(str(pack_copy)) and language_hosts(str(hang_program))) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert language_hosts(str(hang_program)), "the program's process never started"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) != 0
     assert not pack_processes(str(pack_copy))
+    assert not language_hosts(str(hang_program))

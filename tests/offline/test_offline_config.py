@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from offline_testlib import PROGRAM
 
-from offline.analyzer import PolicyError, load_policy_config_file, reconcile_config
+from offline.policy_config import PolicyError, load_policy_config_file, reconcile_config
 from offline.stack_config import ConfigError, load_project, load_stack_config
 
 POLICIES = [

@@ -10,8 +10,9 @@ import grpc
 import pytest
 from offline_testlib import PACK, PROGRAM
 
-from offline.analyzer import Analyzer, PolicyPackProcess, load_policy_config_file
+from offline.analyzer import Analyzer, PolicyPackProcess
 from offline.engine import run_program
+from offline.policy_config import load_policy_config_file
 from offline.stack_config import load_project, load_stack_config
 
 

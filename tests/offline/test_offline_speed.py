@@ -1,5 +1,6 @@
 """Speed work-arounds change nothing: the pack's per-request memo gives the verdicts of the plain SDK
-servicer, and analysis spread over several pack processes those of one."""
+servicer, analysis spread over several pack processes those of one, and the program run in its own
+process, analyzed as it registers, what the in-process run analyzed afterwards gives."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import sys
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from offline_testlib import REPO
 from test_offline_consistency import InProcessStub, _verdicts
 
-from offline.analyzer import Analyzer, load_policy_config_file
+from offline.analyzer import AnalysisSession, Analyzer
 from offline.engine import run_program
+from offline.language_host import ProgramProcess
+from offline.policy_config import load_policy_config_file
 from offline.stack_config import load_project, load_stack_config
 
 POLICIES = REPO / "policies"
@@ -70,3 +74,82 @@ def test_analysis_spread_over_several_packs_equals_one_pack(guardrails: Any) -> 
     single = start().analyze(run.registrations, root)
     assert _verdicts(spread) == _verdicts(single)
     assert spread.analyzed_inputs == single.analyzed_inputs
+
+
+class _RecordingStub(InProcessStub):
+    """The in-process stub, keeping the AnalyzeStack request it was given."""
+
+    stack_request: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        call = super().__getattr__(name)
+        if name != "AnalyzeStack":
+            return call
+
+        def record(request: Any, timeout: float | None = None) -> Any:
+            self.stack_request = request
+            return call(request, timeout)
+
+        return record
+
+
+def _stack_view(stub: _RecordingStub) -> dict[str, Any]:
+    """AnalyzeStack's resources by URN; dependency lists sorted (the SDK sends them in set order)."""
+    view = {}
+    for resource in stub.stack_request.resources:
+        r = json_format.MessageToDict(resource)
+        r["dependencies"] = sorted(r.get("dependencies", []))
+        for deps in r.get("propertyDependencies", {}).values():
+            deps["urns"] = sorted(deps["urns"])
+        view[r["urn"]] = r
+    return view
+
+
+def _records(registrations: list[Any]) -> dict[str, tuple[Any, ...]]:
+    return {
+        r.urn: (r.type, r.parent, r.provider, r.inputs, r.outputs, r.options, sorted(r.dependencies))
+        for r in registrations
+    }
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_language_host_streamed_equals_in_process_run(guardrails: Any, mode: str) -> None:
+    """The program in its own process, each resource analyzed as it registers, gives the registrations,
+    verdicts, remediated inputs and AnalyzeStack view of the in-process run analyzed afterwards."""
+    _core, pack = guardrails
+    project = load_project(REPO)
+    config = load_stack_config(project, "dev")
+    dry_run = mode == "preview"
+    kwargs: dict[str, Any] = dict(
+        project=project.name, stack="dev", organization="organization", dry_run=dry_run, config=config
+    )
+    given = load_policy_config_file(POLICIES / "config" / "dev.json")
+
+    def start() -> tuple[Analyzer, _RecordingStub]:
+        stub = _RecordingStub(pack.make_servicer())
+        analyzer = Analyzer(None, stub=stub, **kwargs)
+        analyzer.start(given)
+        return analyzer, stub
+
+    host = ProgramProcess(project, "dev", config, dry_run=dry_run, organization="organization", timeout=120)
+    try:
+        (first, streamed_stub), (helper, _) = start(), start()
+        session = AnalysisSession(first, [helper])
+        for reg in host.registrations():
+            session.add(reg)
+        streamed_run = host.result()
+        streamed = session.finish(
+            streamed_run.registrations, streamed_run.root.urn, frozenset(streamed_run.outputs_registered)
+        )
+    finally:
+        host.close()
+
+    local_run = run_program(project, "dev", config, dry_run=dry_run)
+    local, local_stub = start()
+    in_process = local.analyze(local_run.registrations, local_run.root.urn)  # type: ignore[union-attr]
+
+    assert streamed_run.outputs_registered, "components register outputs after they register"
+    assert _records(streamed_run.registrations) == _records(local_run.registrations)
+    assert _verdicts(streamed) == _verdicts(in_process)
+    assert streamed.analyzed_inputs == in_process.analyzed_inputs
+    assert _stack_view(streamed_stub) == _stack_view(local_stub)
