@@ -462,6 +462,12 @@ class Analyzer:
         self, reg: Registration, providers: dict[str, Registration]
     ) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any]]:
         """Remediate then Analyze (on the remediated inputs) one resource."""
+        diags, rems, props, _request = self._analyze_one(reg, providers)
+        return diags, rems, props
+
+    def _analyze_one(
+        self, reg: Registration, providers: dict[str, Registration]
+    ) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any], Any]:
         diags: list[Diagnostic] = []
         rems: list[Remediation] = []
         props = reg.inputs
@@ -487,9 +493,10 @@ class Analyzer:
                 after = struct_to_dict(t.properties)
                 rems.append(Remediation(t.policyName, t.policyPackName, reg.urn, engine_properties(props), after))
                 props = after
-        resp = self._call("Analyze", self._request(reg, props, providers, skip_internal=True))
+        request = self._request(reg, props, providers, skip_internal=True)
+        resp = self._call("Analyze", request)
         diags.extend(self._diag(d, reg.urn) for d in resp.diagnostics)
-        return diags, rems, props
+        return diags, rems, props, request
 
     def analyze(
         self,
@@ -505,14 +512,20 @@ class Analyzer:
             session.add(reg)
         return session.finish(registrations, root_urn)
 
-    def _stack_resource(self, reg: Registration, props: dict[str, Any], providers: dict[str, Registration]) -> Any:
-        """The resource as AnalyzeStack sees it: its outputs, with remediated inputs carried over."""
+    def _stack_resource(
+        self, reg: Registration, props: dict[str, Any], providers: dict[str, Registration], analyzed: Any = None
+    ) -> Any:
+        """The resource as AnalyzeStack sees it: its outputs, with remediated inputs carried over.
+
+        `analyzed` is its Analyze request: reused when the outputs are the analyzed inputs (a
+        custom resource in preview), which saves building the same Struct twice."""
         from pulumi.runtime import proto
 
         outputs = reg.outputs
         if reg.custom and props is not reg.inputs:
             outputs = {**outputs, **props}
-        base = self._request(reg, outputs, providers, skip_internal=True)
+        same = analyzed is not None and outputs == props
+        base = analyzed if same else self._request(reg, outputs, providers, skip_internal=True)
         res = proto.AnalyzerResource(
             type=reg.type,
             urn=reg.urn,
@@ -565,8 +578,8 @@ class AnalysisSession:
         self._pending.append((reg, self._pool.submit(self._one, worker, reg)))
 
     def _one(self, worker: Analyzer, reg: Registration) -> tuple[Any, ...]:
-        diags, rems, props = worker.analyze_one(reg, self.providers)
-        return diags, rems, props, self.first._stack_resource(reg, props, self.providers)
+        diags, rems, props, request = worker._analyze_one(reg, self.providers)
+        return diags, rems, props, self.first._stack_resource(reg, props, self.providers, request)
 
     def finish(
         self, registrations: list[Registration], root_urn: str, outputs_changed: frozenset[str] = frozenset()

@@ -50,19 +50,53 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 class Index:
+    """The stack's resources by URN, by arn/id value and by type; the reverse lookups the stack
+    rules ask for per resource (routers of a target group, rules attached to a security group)
+    are built in one pass on first use, so the rules stay linear in the stack's size."""
+
     def __init__(self, resources: list[Res]) -> None:
         self.resources = resources
         self.by_urn = {r.urn: r for r in resources}
         self.by_value: dict[str, Res] = {}
+        self.by_type: dict[str, list[Res]] = {}
         for r in resources:
+            self.by_type.setdefault(r.type, []).append(r)
             for key in ("arn", "id"):
                 v = r.props.get(key)
                 if isinstance(v, str) and v:
                     self.by_value[v] = r
+        self._routers: dict[str, list[Res]] | None = None
+        self._sg_rules: dict[str, list[Res]] | None = None
 
     def of(self, types: Iterable[str]) -> list[Res]:
         ts = set(types)
+        if len(ts) == 1:
+            return list(self.by_type.get(next(iter(ts)), []))
         return [r for r in self.resources if r.type in ts]
+
+    def routers(self) -> dict[str, list[Res]]:
+        """Target group URN -> load balancers whose listeners (or listener rules) forward to it."""
+        if self._routers is None:
+            routers: dict[str, list[Res]] = {}
+            for lst in self.of(LISTENER_TYPES):
+                for tg in dict.fromkeys(t.urn for t in self.resolve(lst, "defaultActions", TARGET_GROUP_TYPES)):
+                    routers.setdefault(tg, []).extend(self.resolve(lst, "loadBalancerArn", LB_TYPES))
+            for rule in self.of(LISTENER_RULE_TYPES):
+                for tg in dict.fromkeys(t.urn for t in self.resolve(rule, "actions", TARGET_GROUP_TYPES)):
+                    for lst in self.resolve(rule, "listenerArn", LISTENER_TYPES):
+                        routers.setdefault(tg, []).extend(self.resolve(lst, "loadBalancerArn", LB_TYPES))
+            self._routers = routers
+        return self._routers
+
+    def sg_rules(self) -> dict[str, list[Res]]:
+        """Security group URN -> the standalone ingress rules attached to it, in stack order."""
+        if self._sg_rules is None:
+            rules: dict[str, list[Res]] = {}
+            for rule in self.of((SG_RULE, SG_INGRESS)):
+                for sg in dict.fromkeys(t.urn for t in self.resolve(rule, "securityGroupId", (SG,))):
+                    rules.setdefault(sg, []).append(rule)
+            self._sg_rules = rules
+        return self._sg_rules
 
     def resolve(self, res: Res, prop: str, types: Iterable[str], value: Any = None) -> list[Res]:
         """Resources of `types` that res.<prop> refers to."""
@@ -79,15 +113,7 @@ class Index:
 
 def _routers(ix: Index, tg: Res) -> list[Res]:
     """Load balancers whose listeners (or listener rules) forward to the target group."""
-    lbs: list[Res] = []
-    for lst in ix.of(LISTENER_TYPES):
-        if any(t.urn == tg.urn for t in ix.resolve(lst, "defaultActions", TARGET_GROUP_TYPES)):
-            lbs += ix.resolve(lst, "loadBalancerArn", LB_TYPES)
-    for rule in ix.of(LISTENER_RULE_TYPES):
-        if any(t.urn == tg.urn for t in ix.resolve(rule, "actions", TARGET_GROUP_TYPES)):
-            for lst in ix.resolve(rule, "listenerArn", LISTENER_TYPES):
-                lbs += ix.resolve(lst, "loadBalancerArn", LB_TYPES)
-    return lbs
+    return list(ix.routers().get(tg.urn, []))
 
 
 def _service_tgs(ix: Index, ctx: StackCtx, svc: Res) -> list[Res] | None:
@@ -120,11 +146,10 @@ def _ingress_into(ix: Index, sg: Res) -> list[tuple[Ingress, list[Res]]]:
     inline_sources = ix.resolve(sg, "ingress", (SG,))
     for r in ingress_rules(SG, sg.props):
         out.append((r, inline_sources if r.groups else []))
-    for rule in ix.of((SG_RULE, SG_INGRESS)):
-        if any(t.urn == sg.urn for t in ix.resolve(rule, "securityGroupId", (SG,))):
-            src_prop = "sourceSecurityGroupId" if rule.type == SG_RULE else "referencedSecurityGroupId"
-            for r in ingress_rules(rule.type, rule.props):
-                out.append((r, ix.resolve(rule, src_prop, (SG,))))
+    for rule in ix.sg_rules().get(sg.urn, []):
+        src_prop = "sourceSecurityGroupId" if rule.type == SG_RULE else "referencedSecurityGroupId"
+        for r in ingress_rules(rule.type, rule.props):
+            out.append((r, ix.resolve(rule, src_prop, (SG,))))
     return out
 
 
