@@ -97,36 +97,18 @@ def preview(args: argparse.Namespace) -> int:
     from . import report
     from .analyzer import AnalysisSession, Analyzer, PolicyPackProcess
 
+    deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
     analysis = None
     try:
         if use_pack:
             for _ in range(args.pack_processes):
-                packs.append(
-                    PolicyPackProcess(
-                        pack_dir,
-                        project=project.name,
-                        stack=args.stack,
-                        organization=args.organization,
-                        dry_run=dry_run,
-                        config=config,
-                        start_timeout=args.timeout,
-                        nice=PACK_NICENESS,
-                    )
-                )
+                packs.append(PolicyPackProcess(pack_dir, start_timeout=args.timeout, nice=PACK_NICENESS, **deployment))
         session = None
         if packs:
 
             def start(pack: PolicyPackProcess) -> Analyzer:
-                analyzer = Analyzer(
-                    pack,
-                    project=project.name,
-                    stack=args.stack,
-                    organization=args.organization,
-                    dry_run=dry_run,
-                    config=config,
-                    rpc_timeout=args.timeout,
-                )
+                analyzer = Analyzer(pack, rpc_timeout=args.timeout, **deployment)
                 analyzer.start(given)
                 return analyzer
 

@@ -153,20 +153,11 @@ def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
     assert not pack_processes(str(FIXTURES / "broken_pack"))
 
 
-def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Path) -> None:
+def _start_hanging_preview(pack_copy: Path, hang_program: Path) -> subprocess.Popen[bytes]:
+    """The CLI on a program that never finishes; returns once its pack and program processes run."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "offline",
-            "preview",
-            "--program",
-            str(hang_program),
-            "--policy-pack",
-            str(pack_copy),
-            "--timeout",
-            "60",
-        ],
+        [sys.executable, "-m", "offline", "preview", "--program", str(hang_program), "--timeout", "60",
+         "--policy-pack", str(pack_copy)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -174,6 +165,11 @@ def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Pa
     deadline = time.monotonic() + 20
     while not (pack_processes(str(pack_copy)) and language_hosts(str(hang_program))) and time.monotonic() < deadline:
         time.sleep(0.05)
+    return proc
+
+
+def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Path) -> None:
+    proc = _start_hanging_preview(pack_copy, hang_program)
     assert pack_processes(str(pack_copy)), "the pack never started"
     assert language_hosts(str(hang_program)), "the program's process never started"
     os.kill(proc.pid, signal.SIGKILL)
@@ -237,26 +233,7 @@ def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
 
 
 def test_terminated_command_stops_the_pack(pack_copy: Path, hang_program: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "offline",
-            "preview",
-            "--program",
-            str(hang_program),
-            "--policy-pack",
-            str(pack_copy),
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while not (pack_processes(str(pack_copy)) and language_hosts(str(hang_program))) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = _start_hanging_preview(pack_copy, hang_program)
     assert language_hosts(str(hang_program)), "the program's process never started"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) != 0
