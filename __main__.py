@@ -42,35 +42,24 @@ cluster = Cluster("cluster", ClusterArgs(
     execute_command=config.uses_execute_command,
     fargate_providers=tuple(config.fargate_providers),
 ))
+# What every task of the stack (service or scheduled) is placed with.
+placement = dict(
+    logs=config.logs,
+    cluster=cluster,
+    vpc_id=network.vpc_id,
+    private_subnet_ids=network.private_subnet_ids,
+    cluster_name=cluster_name,
+    region=region,
+    partition=partition,
+    account_id=account_id,
+    architecture=config.cluster.architecture,
+)
 services = {
-    name: Service(name, ServiceArgs(
-        config=service,
-        logs=config.logs,
-        cluster=cluster,
-        load_balancer=load_balancer,
-        vpc_id=network.vpc_id,
-        private_subnet_ids=network.private_subnet_ids,
-        cluster_name=cluster_name,
-        region=region,
-        partition=partition,
-        account_id=account_id,
-        architecture=config.cluster.architecture,
-    ))
+    name: Service(name, ServiceArgs(config=service, load_balancer=load_balancer, **placement))
     for name, service in config.services.items()
 }
 scheduled_tasks = {
-    name: ScheduledTask(name, ScheduledTaskArgs(
-        config=task,
-        logs=config.logs,
-        cluster=cluster,
-        vpc_id=network.vpc_id,
-        private_subnet_ids=network.private_subnet_ids,
-        cluster_name=cluster_name,
-        region=region,
-        partition=partition,
-        account_id=account_id,
-        architecture=config.cluster.architecture,
-    ))
+    name: ScheduledTask(name, ScheduledTaskArgs(config=task, **placement))
     for name, task in config.scheduled_tasks.items()
 }
 

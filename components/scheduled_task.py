@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from .cluster import Cluster
 from .config import FARGATE_PROVIDERS, LogsConfig, ScheduledTaskConfig
 from .iam import trust_policy
-from .service import container_definition, log_group_name, task_identity
+from .service import container_definition, log_group_name, task_definition, task_identity
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,8 @@ class ScheduledTask(pulumi.ComponentResource):
                                  group, args.region, cname)
             for cname, c in containers.items()
         ]
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=family,
-            requires_compatibilities=["FARGATE"] if fargate else ["EC2"],
-            network_mode=cfg.network_mode,
-            cpu=str(cfg.task_cpu or sum(c.cpu for c in containers.values())),
-            memory=str(cfg.task_memory or sum(c.memory for c in containers.values())),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=json.dumps(definitions),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX",
-                cpu_architecture="ARM64" if args.architecture == "arm64" else "X86_64",
-            ),
-            opts=child,
-        )
+        self.task_definition = task_definition(self, name, family, cfg, definitions, identity, fargate,
+                                               args.architecture)
 
         network = None
         self.security_group: aws.ec2.SecurityGroup | None = None

@@ -167,6 +167,30 @@ def task_identity(owner: pulumi.ComponentResource, name: str, what: str, cfg: Se
     )
 
 
+def task_definition(owner: pulumi.ComponentResource, name: str, family: str, cfg: ServiceConfig | Any,
+                    definitions: list[dict[str, Any]], identity: TaskIdentity, fargate: bool,
+                    architecture: str) -> aws.ecs.TaskDefinition:
+    """Declares, as a child of `owner`, the task definition of `cfg` and its sidecars: cpu and
+    memory are the task's own or the sum of its containers'."""
+    containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
+    return aws.ecs.TaskDefinition(
+        f"{name}-task",
+        family=family,
+        requires_compatibilities=["FARGATE"] if fargate else ["EC2"],
+        network_mode=cfg.network_mode,
+        cpu=str(cfg.task_cpu or sum(c.cpu for c in containers.values())),
+        memory=str(cfg.task_memory or sum(c.memory for c in containers.values())),
+        execution_role_arn=identity.execution_role.arn,
+        task_role_arn=identity.task_role.arn,
+        container_definitions=json.dumps(definitions),
+        runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+            operating_system_family="LINUX",
+            cpu_architecture="ARM64" if architecture == "arm64" else "X86_64",
+        ),
+        opts=pulumi.ResourceOptions(parent=owner),
+    )
+
+
 class Service(pulumi.ComponentResource):
     """Children: log_group, execution_role, task_role, task_definition, target_group and listener_rule
     (web; None for workers), security_group (awsvpc), service, scaling_target and scaling_policies
@@ -198,22 +222,8 @@ class Service(pulumi.ComponentResource):
                                  cfg.network_mode, group, args.region, cname)
             for cname, c in containers.items()
         ]
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"{args.cluster_name}-{name}",
-            requires_compatibilities=["FARGATE"] if fargate else ["EC2"],
-            network_mode=cfg.network_mode,
-            cpu=str(cfg.task_cpu or sum(c.cpu for c in containers.values())),
-            memory=str(cfg.task_memory or sum(c.memory for c in containers.values())),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=json.dumps(definitions),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX",
-                cpu_architecture="ARM64" if args.architecture == "arm64" else "X86_64",
-            ),
-            opts=child,
-        )
+        self.task_definition = task_definition(self, name, f"{args.cluster_name}-{name}", cfg, definitions,
+                                               identity, fargate, args.architecture)
 
         self.target_group: aws.lb.TargetGroup | None = None
         self.listener_rule: aws.lb.ListenerRule | None = None

@@ -94,13 +94,13 @@ def preview(args: argparse.Namespace) -> int:
     program = ProgramProcess(
         project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
     )
-    from . import report
-    from .analyzer import AnalysisSession, Analyzer, PolicyPackProcess
-
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
     analysis = None
     try:
+        from . import report
+        from .analyzer import AnalysisSession, Analyzer, PolicyPackProcess
+
         if use_pack:
             for _ in range(args.pack_processes):
                 packs.append(PolicyPackProcess(pack_dir, start_timeout=args.timeout, nice=PACK_NICENESS, **deployment))

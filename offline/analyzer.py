@@ -460,14 +460,9 @@ class Analyzer:
 
     def analyze_one(
         self, reg: Registration, providers: dict[str, Registration]
-    ) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any]]:
-        """Remediate then Analyze (on the remediated inputs) one resource."""
-        diags, rems, props, _request = self._analyze_one(reg, providers)
-        return diags, rems, props
-
-    def _analyze_one(
-        self, reg: Registration, providers: dict[str, Registration]
     ) -> tuple[list[Diagnostic], list[Remediation], dict[str, Any], Any]:
+        """Remediate then Analyze (on the remediated inputs) one resource; returns the diagnostics,
+        the remediations, the analyzed inputs and the Analyze request sent."""
         diags: list[Diagnostic] = []
         rems: list[Remediation] = []
         props = reg.inputs
@@ -578,7 +573,7 @@ class AnalysisSession:
         self._pending.append((reg, self._pool.submit(self._one, worker, reg)))
 
     def _one(self, worker: Analyzer, reg: Registration) -> tuple[Any, ...]:
-        diags, rems, props, request = worker._analyze_one(reg, self.providers)
+        diags, rems, props, request = worker.analyze_one(reg, self.providers)
         return diags, rems, props, self.first._stack_resource(reg, props, self.providers, request)
 
     def finish(
