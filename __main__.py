@@ -9,6 +9,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network
 from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from components.service import Service, ServiceArgs
+from components.task import TaskPlacement
 
 try:
     config = load_stack_config()
@@ -42,9 +43,8 @@ cluster = Cluster("cluster", ClusterArgs(
     execute_command=config.uses_execute_command,
     fargate_providers=tuple(config.fargate_providers),
 ))
-# What every task of the stack (service or scheduled) is placed with.
-placement = dict(
-    logs=config.logs,
+# Where every task of the stack (a service's or a scheduled one's) runs.
+placement = TaskPlacement(
     cluster=cluster,
     vpc_id=network.vpc_id,
     private_subnet_ids=network.private_subnet_ids,
@@ -55,11 +55,12 @@ placement = dict(
     architecture=config.cluster.architecture,
 )
 services = {
-    name: Service(name, ServiceArgs(config=service, load_balancer=load_balancer, **placement))
+    name: Service(name, ServiceArgs(config=service, logs=config.logs, load_balancer=load_balancer,
+                                    placement=placement))
     for name, service in config.services.items()
 }
 scheduled_tasks = {
-    name: ScheduledTask(name, ScheduledTaskArgs(config=task, **placement))
+    name: ScheduledTask(name, ScheduledTaskArgs(config=task, logs=config.logs, placement=placement))
     for name, task in config.scheduled_tasks.items()
 }
 

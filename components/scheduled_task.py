@@ -1,6 +1,6 @@
 """ScheduledTask: a task definition run on a schedule by EventBridge Scheduler on the cluster.
 
-Owns the task's log group, execution and task roles, task definition, security group (awsvpc), the
+Owns the task (log group, roles, task definition, security group: see task.py), the
 scheduler's role (ecs:RunTask on this task definition family in this cluster, iam:PassRole on the
 task's two roles) and the schedule. No load balancer: the pack's load balancer rule covers services
 only. The cluster and its capacity are not its own.
@@ -14,80 +14,49 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .cluster import Cluster
-from .config import FARGATE_PROVIDERS, LogsConfig, ScheduledTaskConfig
+from .config import LogsConfig, ScheduledTaskConfig
 from .iam import trust_policy
-from .service import container_definition, log_group_name, task_definition, task_identity
+from .task import Task, TaskPlacement, declare_task
 
 
 @dataclass(frozen=True)
 class ScheduledTaskArgs:
     config: ScheduledTaskConfig
     logs: LogsConfig
-    cluster: Cluster
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: pulumi.Input[list[str]]
-    cluster_name: str
-    region: str
-    partition: str
-    account_id: str
-    architecture: str
+    placement: TaskPlacement
 
 
 class ScheduledTask(pulumi.ComponentResource):
-    """Children: log_group, execution_role, task_role, task_definition, security_group (awsvpc),
-    scheduler_role, scheduler_policy, schedule."""
+    """Children: task (see task.py) and, from it, log_group, execution_role, task_role,
+    task_definition, security_group (awsvpc); scheduler_role, scheduler_policy, schedule."""
 
     def __init__(self, name: str, args: ScheduledTaskArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:scheduled_task:ScheduledTask", name, None, opts)
         cfg = args.config
+        placement = args.placement
         child = pulumi.ResourceOptions(parent=self)
-        strategy = cfg.capacity_provider_strategy or args.cluster.args.config.default_strategy
-        fargate = any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
-        group = log_group_name(args.cluster_name, name)
-        family = f"{args.cluster_name}-{name}"
+        family = placement.family(name)
 
-        identity = task_identity(self, name, "scheduled task", cfg, args.logs, args.cluster_name,
-                                 args.partition, args.region, args.account_id)
+        # The main container takes no traffic (the config refuses its port); sidecars keep theirs.
+        self.task: Task = declare_task(self, name, "scheduled task", cfg, None, args.logs, placement)
+        identity, network = self.task.identity, self.task.network
         self.log_group, self.execution_role = identity.log_group, identity.execution_role
         self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
         self.task_role = identity.task_role
-        containers = {name: cfg, **cfg.sidecars}
-        definitions = [
-            container_definition(cname, c, None if cname == name else c.port, cfg.network_mode,
-                                 group, args.region, cname)
-            for cname, c in containers.items()
-        ]
-        self.task_definition = task_definition(self, name, family, cfg, definitions, identity, fargate,
-                                               args.architecture)
-
-        network = None
-        self.security_group: aws.ec2.SecurityGroup | None = None
-        if cfg.network_mode == "awsvpc":
-            self.security_group = aws.ec2.SecurityGroup(
-                f"{name}-sg", vpc_id=args.vpc_id, description=f"ECS scheduled task {name}", opts=child,
-            )
-            self.egress = aws.vpc.SecurityGroupEgressRule(
-                f"{name}-https-out",
-                security_group_id=self.security_group.id,
-                ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-                description="HTTPS to AWS APIs and registries", opts=child,
-            )
-            network = aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
-                subnets=args.private_subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False,
-            )
+        self.task_definition = self.task.definition
+        self.security_group, self.egress = network.security_group, network.https_egress
 
         # Only EventBridge Scheduler of this account may assume the role.
         self.scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
             assume_role_policy=trust_policy("scheduler.amazonaws.com",
-                                            {"StringEquals": {"aws:SourceAccount": args.account_id}}),
+                                            {"StringEquals": {"aws:SourceAccount": placement.account_id}}),
             description=f"EventBridge Scheduler: runs scheduled task {name}",
             opts=child,
         )
-        cluster_arn = args.cluster.cluster.arn
-        task_family_arn = f"arn:{args.partition}:ecs:{args.region}:{args.account_id}:task-definition/{family}:*"
-        tasks_arn = f"arn:{args.partition}:ecs:{args.region}:{args.account_id}:task/{args.cluster_name}/*"
+        cluster_arn = placement.cluster.cluster.arn
+        task_family_arn = placement.arn("ecs", f"task-definition/{family}:*")
+        tasks_arn = placement.arn("ecs", f"task/{placement.cluster_name}/*")
         policy = pulumi.Output.all(cluster_arn, self.execution_role.arn, self.task_role.arn).apply(
             lambda arns: json.dumps({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": task_family_arn,
@@ -105,7 +74,7 @@ class ScheduledTask(pulumi.ComponentResource):
         self.schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
             name=family,
-            description=f"Runs scheduled task {name} on {args.cluster_name}",
+            description=f"Runs scheduled task {name} on {placement.cluster_name}",
             schedule_expression=cfg.schedule_expression,
             schedule_expression_timezone=cfg.schedule_timezone,
             state="ENABLED" if cfg.enabled else "DISABLED",
@@ -120,11 +89,12 @@ class ScheduledTask(pulumi.ComponentResource):
                     task_count=cfg.task_count,
                     capacity_provider_strategies=[
                         aws.scheduler.ScheduleTargetEcsParametersCapacityProviderStrategyArgs(
-                            capacity_provider=args.cluster.providers[i.capacity_provider], weight=i.weight,
-                            base=i.base,
-                        ) for i in strategy
+                            capacity_provider=p.capacity_provider, weight=p.weight, base=p.base,
+                        ) for p in network.providers
                     ],
-                    network_configuration=network,
+                    network_configuration=aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
+                        subnets=network.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False,
+                    ) if self.security_group is not None else None,
                     enable_ecs_managed_tags=True,
                     propagate_tags="TASK_DEFINITION",
                 ),
@@ -135,7 +105,7 @@ class ScheduledTask(pulumi.ComponentResource):
             ),
             # The role's permissions and the cluster's providers must exist before the first run.
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[self.scheduler_policy, args.cluster.capacity_providers]),
+                                        depends_on=[self.scheduler_policy, placement.cluster.capacity_providers]),
         )
         self.register_outputs({
             "schedule_name": self.schedule.name,

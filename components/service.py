@@ -1,25 +1,25 @@
 """Service: one ECS service behind the stack's shared ALB, or a worker without a load balancer.
 
-Owns the service's log group, execution and task roles (with the ECS Exec policy when enabled), task
-definition, target group, listener rule, security group (and the ALB's egress to it), the ECS
-service and its autoscaling. A worker has no target group, listener rule or ALB ingress, and carries
-the policy pack's exemption tags with its reason. The cluster, its capacity (EC2 or Fargate
-providers) and the ALB itself are not its own.
+Owns the service's task (log group, roles, task definition, security group: see task.py), the ECS
+Exec policy on its task role (when enabled), target group, listener rule, the security group's
+ingress from the ALB (and the ALB's egress to it), the ECS service and its autoscaling. A worker
+has no target group, listener rule or ALB ingress, and carries the policy pack's exemption tags
+with its reason. The cluster, its capacity (EC2 or Fargate providers) and the ALB itself are not
+its own.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from .cluster import Cluster, exec_log_group_name
-from .config import FARGATE_PROVIDERS, ContainerConfig, LogsConfig, ServiceConfig
-from .iam import ecs_tasks_trust_policy, managed_policy_arn
+from .cluster import exec_log_group_name
+from .config import LogsConfig, ServiceConfig
 from .load_balancer import LoadBalancer
+from .task import Task, TaskPlacement, declare_task
 
 # The policy pack's exemption tags (see policies/README.md) and the rule a worker is exempt from.
 EXEMPT_TAG, REASON_TAG = "ecs-guardrails:exempt", "ecs-guardrails:reason"
@@ -30,249 +30,50 @@ LB_RULE = "ecs-service-load-balancer-required"
 class ServiceArgs:
     config: ServiceConfig
     logs: LogsConfig
-    cluster: Cluster
     load_balancer: LoadBalancer
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: pulumi.Input[list[str]]
-    cluster_name: str
-    region: str
-    partition: str
-    account_id: str
-    architecture: str
-
-
-def log_group_name(cluster_name: str, service: str) -> str:
-    """Known at preview time, so the pack can match containers' awslogs-group to the log group."""
-    return f"/ecs/{cluster_name}/{service}"
-
-
-def secret_resource_arn(value_from: str) -> str:
-    """The IAM resource of a `valueFrom`: a Secrets Manager ARN may carry `:json-key:stage:id`."""
-    parts = value_from.split(":")
-    return ":".join(parts[:7]) if parts[2] == "secretsmanager" else value_from
-
-
-def container_definition(name: str, c: ContainerConfig, port: int | None, network_mode: str,
-                         log_group: str, region: str, stream_prefix: str) -> dict[str, Any]:
-    """One container as ECS RegisterTaskDefinition takes it, with AWS's defaults written out so
-    that the definition does not re-diff on every update."""
-    definition: dict[str, Any] = {
-        "name": name,
-        "image": c.image,
-        "essential": c.essential,
-        "cpu": c.cpu,
-        "memory": c.memory,
-        "portMappings": [] if port is None else [{
-            "containerPort": port,
-            "hostPort": 0 if network_mode == "bridge" else port,
-            "protocol": "tcp",
-        }],
-        "environment": [{"name": k, "value": v} for k, v in sorted(c.environment.items())],
-        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(c.secrets.items())],
-        "mountPoints": [],
-        "volumesFrom": [],
-        "privileged": False,
-        "readonlyRootFilesystem": c.read_only_root_filesystem,
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": region,
-                "awslogs-stream-prefix": stream_prefix,
-            },
-        },
-    }
-    if c.memory_reservation is not None:
-        definition["memoryReservation"] = c.memory_reservation
-    if c.command is not None:
-        definition["command"] = c.command
-    if c.user is not None:
-        definition["user"] = c.user
-    if c.writable_paths:
-        definition["linuxParameters"] = {
-            "tmpfs": [{"containerPath": p, "size": 64} for p in c.writable_paths],
-        }
-    return definition
-
-
-def secrets_policy(name: str, execution_role: aws.iam.Role, containers: dict[str, ContainerConfig],
-                   kms_key_arn: str | None, child: pulumi.ResourceOptions) -> aws.iam.RolePolicy | None:
-    """Read access for the execution role to exactly the secrets the containers reference."""
-    refs = sorted({secret_resource_arn(v) for c in containers.values() for v in c.secrets.values()})
-    if not refs:
-        return None
-    statements = []
-    ssm = [r for r in refs if r.split(":")[2] == "ssm"]
-    if ssm:
-        statements.append({"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": ssm})
-    secrets = [r for r in refs if r.split(":")[2] == "secretsmanager"]
-    if secrets:
-        statements.append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secrets})
-    if kms_key_arn:
-        statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn})
-    return aws.iam.RolePolicy(
-        f"{name}-secrets",
-        role=execution_role.id,
-        policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-        opts=child,
-    )
-
-
-@dataclass(frozen=True)
-class TaskIdentity:
-    """What every task of ours has: its log group, execution role (+ secrets access) and task role."""
-
-    log_group: aws.cloudwatch.LogGroup
-    execution_role: aws.iam.Role
-    execution_role_policy: aws.iam.RolePolicyAttachment
-    secrets_policy: aws.iam.RolePolicy | None
-    task_role: aws.iam.Role
-
-
-def task_identity(owner: pulumi.ComponentResource, name: str, what: str, cfg: ServiceConfig | Any,
-                  logs: LogsConfig, cluster_name: str, partition: str, region: str,
-                  account_id: str) -> TaskIdentity:
-    """Declares, as children of `owner` (names derived from `name`), a task's log group and roles."""
-    child = pulumi.ResourceOptions(parent=owner)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-logs", name=log_group_name(cluster_name, name), retention_in_days=logs.retention_days,
-        kms_key_id=logs.kms_key_arn,
-        opts=pulumi.ResourceOptions(parent=owner, retain_on_delete=logs.retain_on_delete),
-    )
-    trust = ecs_tasks_trust_policy(partition, region, account_id)
-    execution_role = aws.iam.Role(
-        f"{name}-execution-role",
-        assume_role_policy=trust,
-        description=f"ECS agent for {what} {name}: pulls images, writes logs, reads its secrets",
-        opts=child,
-    )
-    execution_role_policy = aws.iam.RolePolicyAttachment(
-        f"{name}-execution-policy",
-        role=execution_role.name,
-        policy_arn=managed_policy_arn(partition, "service-role/AmazonECSTaskExecutionRolePolicy"),
-        opts=child,
-    )
-    containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
-    return TaskIdentity(
-        log_group=log_group,
-        execution_role=execution_role,
-        execution_role_policy=execution_role_policy,
-        secrets_policy=secrets_policy(name, execution_role, containers, cfg.secrets_kms_key_arn, child),
-        task_role=aws.iam.Role(
-            f"{name}-task-role",
-            assume_role_policy=trust,
-            description=f"Application role of {what} {name} (no permissions by default)",
-            opts=child,
-        ),
-    )
-
-
-def task_definition(owner: pulumi.ComponentResource, name: str, family: str, cfg: ServiceConfig | Any,
-                    definitions: list[dict[str, Any]], identity: TaskIdentity, fargate: bool,
-                    architecture: str) -> aws.ecs.TaskDefinition:
-    """Declares, as a child of `owner`, the task definition of `cfg` and its sidecars: cpu and
-    memory are the task's own or the sum of its containers'."""
-    containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
-    return aws.ecs.TaskDefinition(
-        f"{name}-task",
-        family=family,
-        requires_compatibilities=["FARGATE"] if fargate else ["EC2"],
-        network_mode=cfg.network_mode,
-        cpu=str(cfg.task_cpu or sum(c.cpu for c in containers.values())),
-        memory=str(cfg.task_memory or sum(c.memory for c in containers.values())),
-        execution_role_arn=identity.execution_role.arn,
-        task_role_arn=identity.task_role.arn,
-        container_definitions=json.dumps(definitions),
-        runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-            operating_system_family="LINUX",
-            cpu_architecture="ARM64" if architecture == "arm64" else "X86_64",
-        ),
-        opts=pulumi.ResourceOptions(parent=owner),
-    )
+    placement: TaskPlacement
 
 
 class Service(pulumi.ComponentResource):
-    """Children: log_group, execution_role, task_role, task_definition, target_group and listener_rule
-    (web; None for workers), security_group (awsvpc), service, scaling_target and scaling_policies
-    (with autoscaling)."""
+    """Children: task (see task.py) and, from it, log_group, execution_role, task_role,
+    task_definition, security_group (awsvpc); exec_policy (ECS Exec); target_group and listener_rule
+    (web; None for workers), ingress and alb_egress (web, awsvpc); service; scaling_target and
+    scaling_policies (with autoscaling)."""
 
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:service:Service", name, None, opts)
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
-        awsvpc = cfg.network_mode == "awsvpc"
         web = cfg.kind == "web"
-        # Without its own strategy a service takes the cluster's default one (set explicitly: the pack
-        # wants a strategy on every service).
-        strategy = cfg.capacity_provider_strategy or args.cluster.args.config.default_strategy
-        fargate = any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
-        group = log_group_name(args.cluster_name, name)
 
-        identity = task_identity(self, name, "service", cfg, args.logs, args.cluster_name, args.partition,
-                                 args.region, args.account_id)
+        self.task: Task = declare_task(self, name, "service", cfg, cfg.container_port, args.logs, args.placement)
+        identity, network = self.task.identity, self.task.network
         self.log_group, self.execution_role = identity.log_group, identity.execution_role
         self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
         self.task_role = identity.task_role
-        containers: dict[str, ContainerConfig] = {name: cfg, **cfg.sidecars}
+        self.task_definition = self.task.definition
+        self.security_group, self.egress = network.security_group, network.https_egress
 
+        # Permissions of the task role beyond the defaults (none): each a policy of its own.
         self.exec_policy = self._exec_policy(name, args, child) if cfg.enable_execute_command else None
-
-        definitions = [
-            container_definition(cname, c, cfg.container_port if cname == name else c.port,
-                                 cfg.network_mode, group, args.region, cname)
-            for cname, c in containers.items()
-        ]
-        self.task_definition = task_definition(self, name, f"{args.cluster_name}-{name}", cfg, definitions,
-                                               identity, fargate, args.architecture)
 
         self.target_group: aws.lb.TargetGroup | None = None
         self.listener_rule: aws.lb.ListenerRule | None = None
         if web:
             self._routing(name, args, child)
-
-        network_configuration = None
-        self.security_group: aws.ec2.SecurityGroup | None = None
-        if awsvpc:
-            self.security_group = aws.ec2.SecurityGroup(
-                f"{name}-sg", vpc_id=args.vpc_id, description=f"ECS service {name}", opts=child,
-            )
         if self.security_group is not None and cfg.container_port is not None:
-            lb_sg = args.load_balancer.security_group.id
-            port = cfg.container_port
-            self.ingress = aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-alb",
-                security_group_id=self.security_group.id, referenced_security_group_id=lb_sg,
-                ip_protocol="tcp", from_port=port, to_port=port,
-                description="ALB to the container port", opts=child,
-            )
-            self.alb_egress = aws.vpc.SecurityGroupEgressRule(
-                f"{name}-alb-egress",
-                security_group_id=lb_sg, referenced_security_group_id=self.security_group.id,
-                ip_protocol="tcp", from_port=port, to_port=port,
-                description=f"ALB to service {name}", opts=child,
-            )
-        if self.security_group is not None:
-            self.egress = aws.vpc.SecurityGroupEgressRule(
-                f"{name}-https-out",
-                security_group_id=self.security_group.id,
-                ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-                description="HTTPS to AWS APIs and registries", opts=child,
-            )
-            network_configuration = aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.private_subnet_ids, security_groups=[self.security_group.id],
-                assign_public_ip=False,
-            )
+            self._alb_ingress(name, args, self.security_group, cfg.container_port, child)
 
         dep = cfg.deployment
         self.service = aws.ecs.Service(
             f"{name}-service",
             name=name,
-            cluster=args.cluster.cluster.arn,
+            cluster=args.placement.cluster.cluster.arn,
             task_definition=self.task_definition.arn,
             desired_count=cfg.desired_count,
             capacity_provider_strategies=[aws.ecs.ServiceCapacityProviderStrategyArgs(
-                capacity_provider=args.cluster.providers[i.capacity_provider], weight=i.weight, base=i.base,
-            ) for i in strategy],
+                capacity_provider=p.capacity_provider, weight=p.weight, base=p.base,
+            ) for p in network.providers],
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             deployment_minimum_healthy_percent=dep.minimum_healthy_percent,
             deployment_maximum_percent=dep.maximum_percent,
@@ -280,9 +81,11 @@ class Service(pulumi.ComponentResource):
             load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
                 target_group_arn=self.target_group.arn, container_name=name, container_port=cfg.container_port,
             )] if self.target_group is not None else None,
-            network_configuration=network_configuration,
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=network.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False,
+            ) if self.security_group is not None else None,
             # Fargate places tasks itself (spread over the subnets' AZs) and refuses placement strategies.
-            ordered_placement_strategies=None if fargate else [
+            ordered_placement_strategies=None if network.fargate else [
                 aws.ecs.ServiceOrderedPlacementStrategyArgs(type="spread", field="attribute:ecs.availability-zone"),
                 aws.ecs.ServiceOrderedPlacementStrategyArgs(type="binpack", field="memory"),
             ],
@@ -295,7 +98,8 @@ class Service(pulumi.ComponentResource):
                 parent=self,
                 # The listener rule must exist before the target group can be attached, and the
                 # capacity providers before the strategy; destroy runs in reverse.
-                depends_on=[r for r in (self.listener_rule, args.cluster.capacity_providers) if r is not None],
+                depends_on=[r for r in (self.listener_rule, args.placement.cluster.capacity_providers)
+                            if r is not None],
                 ignore_changes=["desiredCount"] if cfg.autoscaling else None,
             ),
         )
@@ -311,6 +115,23 @@ class Service(pulumi.ComponentResource):
             "target_group_arn": self.target_group.arn if self.target_group else None,
         })
 
+    def _alb_ingress(self, name: str, args: ServiceArgs, security_group: aws.ec2.SecurityGroup, port: int,
+                     child: pulumi.ResourceOptions) -> None:
+        """The ALB reaches the container port: ingress on the service's group, egress on the ALB's."""
+        lb_sg = args.load_balancer.security_group.id
+        self.ingress = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-alb",
+            security_group_id=security_group.id, referenced_security_group_id=lb_sg,
+            ip_protocol="tcp", from_port=port, to_port=port,
+            description="ALB to the container port", opts=child,
+        )
+        self.alb_egress = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-egress",
+            security_group_id=lb_sg, referenced_security_group_id=security_group.id,
+            ip_protocol="tcp", from_port=port, to_port=port,
+            description=f"ALB to service {name}", opts=child,
+        )
+
     def _routing(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> None:
         """The target group and the listener rule forwarding to it (web services)."""
         cfg = args.config
@@ -321,7 +142,7 @@ class Service(pulumi.ComponentResource):
             port=cfg.container_port,
             protocol="HTTP",
             target_type="ip" if cfg.network_mode == "awsvpc" else "instance",
-            vpc_id=args.vpc_id,
+            vpc_id=args.placement.vpc_id,
             deregistration_delay=cfg.deployment.deregistration_delay,
             stickiness=aws.lb.TargetGroupStickinessArgs(
                 enabled=True, type=cfg.stickiness.type, cookie_duration=cfg.stickiness.duration_seconds,
@@ -350,11 +171,10 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-
     def _exec_policy(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> aws.iam.RolePolicy:
         """ECS Exec: the SSM session channels, and writing the session log to the cluster's group."""
-        group = (f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:"
-                 f"{exec_log_group_name(args.cluster_name)}")
+        placement = args.placement
+        group = placement.arn("logs", f"log-group:{exec_log_group_name(placement.cluster_name)}")
         statements = [
             {"Effect": "Allow", "Resource": "*", "Action": [
                 "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
@@ -374,7 +194,7 @@ class Service(pulumi.ComponentResource):
     def _autoscaling(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> None:
         scaling = args.config.autoscaling
         assert scaling is not None
-        resource_id = f"service/{args.cluster_name}/{name}"
+        resource_id = f"service/{args.placement.cluster_name}/{name}"
         self.scaling_target = aws.appautoscaling.Target(
             f"{name}-scaling",
             service_namespace="ecs",

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, parse_stack_config
+from components.config import ConfigError, HealthCheckConfig, ScheduledTaskConfig, parse_stack_config
 
 from .harness import Recorder, run_program, stack_config
 
@@ -68,6 +68,21 @@ def test_every_problem_is_reported_at_once() -> None:
     raw["cluster"] = {"root_volume_size_gb": 8}
     errors = [line.strip().split(":")[1] for line in errors_of(raw)]
     assert "services.web.memroy" in errors and "cluster.root_volume_size_gb" in errors
+
+
+def test_a_model_checks_its_own_cross_field_rules_at_the_path_it_is_given() -> None:
+    """Models own their rules (`problems`), so a component's config can be checked without a stack."""
+    assert HealthCheckConfig(interval=5, timeout=5).problems("services.web.health_check") == [
+        ("services.web.health_check.timeout", "must be less than interval (5)")]
+    task = ScheduledTaskConfig(image="public.ecr.aws/a/b:1", cpu=64, memory=64, port=80,
+                               schedule_expression="rate(1 hour)",
+                               sidecars={"job": {"image": "public.ecr.aws/a/c:1", "cpu": 1, "memory": 6}})
+    assert task.problems("scheduled_tasks.job", "job") == [
+        ("scheduled_tasks.job.sidecars.job", "a sidecar cannot take the task's name (the main container's)"),
+        ("scheduled_tasks.job.port", "a scheduled task takes no traffic: remove port"),
+        ("scheduled_tasks.job.cpu", "the task's cpu (sum of containers, 65) must be at least 128 units"),
+        ("scheduled_tasks.job.memory", "the task's memory (sum of containers, 70) must be at least 128 MiB"),
+    ]
 
 
 def test_program_with_bad_config_fails_before_declaring_anything() -> None:

@@ -1,0 +1,61 @@
+"""The typed stack config: the one place that knows the config keys of the `ecs-platform` namespace.
+
+Owns parsing and validation: field types, ranges, unknown keys (pydantic), and the cross-field
+rules ECS and ELB enforce, each owned by the model it checks (`problems(at, ...)`; the stack model
+adds the rules across sections). Declares no resource; components receive these models, never raw
+config dicts. One module per key of the stack config:
+
+    base.py            NAMESPACE, ConfigError, Problem, Strict (the base model), Name
+    network.py         network: NetworkConfig
+    cluster.py         cluster: ClusterConfig and its groups; capacity provider strategy items
+    load_balancer.py   load_balancer: LoadBalancerConfig, AccessLogsConfig
+    logs.py            logs: LogsConfig
+    task.py            what services and scheduled tasks share: ContainerConfig, TaskConfig
+    service.py         services: ServiceConfig and its routing, health check, scaling, deployment
+    scheduled_task.py  scheduled_tasks: ScheduledTaskConfig, RetryConfig
+    stack.py           StackConfig, parse_stack_config, load_stack_config
+
+Everything public is importable from `components.config`.
+"""
+
+from .base import NAMESPACE, ConfigError, Name, Problem, Strict
+from .cluster import (
+    EC2_PROVIDER,
+    FARGATE_PROVIDERS,
+    INSTANCE_TYPE,
+    AdditionalCapacityConfig,
+    Architecture,
+    CapacityProviderStrategyItem,
+    ClusterConfig,
+    InstanceRefreshConfig,
+    WarmPoolConfig,
+    architecture_of,
+)
+from .load_balancer import DEFAULT_TLS_POLICY, AccessLogsConfig, LoadBalancerConfig, TlsPolicy
+from .logs import LogsConfig, RetentionDays
+from .network import NetworkConfig
+from .scheduled_task import SCHEDULE, RetryConfig, ScheduledTaskConfig
+from .service import (
+    HOST_HEADER,
+    PATH_PATTERN,
+    TAG_VALUE_EXTRA,
+    AutoscalingConfig,
+    DeploymentConfig,
+    HealthCheckConfig,
+    RoutingConfig,
+    ServiceConfig,
+    StickinessConfig,
+)
+from .stack import StackConfig, load_stack_config, parse_stack_config
+from .task import ARN_SECRET, FARGATE_SIZES, IMAGE, MAX_CONTAINERS, ContainerConfig, TaskConfig, fargate_memory_values
+
+__all__ = [
+    "ARN_SECRET", "DEFAULT_TLS_POLICY", "EC2_PROVIDER", "FARGATE_PROVIDERS", "FARGATE_SIZES", "HOST_HEADER", "IMAGE",
+    "INSTANCE_TYPE", "MAX_CONTAINERS", "NAMESPACE", "PATH_PATTERN", "SCHEDULE", "TAG_VALUE_EXTRA",
+    "AccessLogsConfig", "AdditionalCapacityConfig", "Architecture", "AutoscalingConfig", "CapacityProviderStrategyItem",
+    "ClusterConfig", "ConfigError", "ContainerConfig", "DeploymentConfig", "HealthCheckConfig", "InstanceRefreshConfig",
+    "LoadBalancerConfig", "LogsConfig", "Name", "NetworkConfig", "Problem", "RetentionDays", "RetryConfig",
+    "RoutingConfig", "ScheduledTaskConfig", "ServiceConfig", "StackConfig", "StickinessConfig", "Strict",
+    "TaskConfig", "TlsPolicy", "WarmPoolConfig", "architecture_of", "fargate_memory_values", "load_stack_config",
+    "parse_stack_config",
+]

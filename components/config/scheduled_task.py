@@ -1,0 +1,63 @@
+"""The `scheduled_tasks` key: tasks EventBridge Scheduler runs on the cluster (no load balancer)."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from pydantic import Field, field_validator
+
+from .base import Problem, Strict
+from .task import TaskConfig
+
+SCHEDULE = re.compile(
+    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\)"
+    r"|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$"
+)
+
+
+class RetryConfig(Strict):
+    """EventBridge Scheduler's retries when RunTask fails (e.g. no capacity)."""
+
+    maximum_retry_attempts: int = Field(2, ge=0, le=185, description="Retries of a failed invocation.")
+    maximum_event_age_seconds: int = Field(3600, ge=60, le=86400, description="Give up after this many seconds.")
+
+
+class ScheduledTaskConfig(TaskConfig):
+    """A task run on a schedule by EventBridge Scheduler on the cluster (no load balancer); its main
+    container is named after the task. Logs and limits as for services."""
+
+    schedule_expression: str = Field(
+        description="`rate(5 minutes)`, `cron(0 3 * * ? *)` or a one-off `at(2026-12-01T03:00:00)`.")
+    schedule_timezone: str = Field("UTC", description="IANA time zone of cron and at expressions.")
+    enabled: bool = Field(True, description="Schedule state; false pauses it (ENABLED / DISABLED).")
+    flexible_window_minutes: int | None = Field(
+        None, ge=1, le=1440, description="Let the scheduler start up to this many minutes late; absent: on time.")
+    task_count: int = Field(1, ge=1, le=10, description="Tasks started per invocation.")
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+
+    @field_validator("schedule_expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not SCHEDULE.fullmatch(value):
+            raise ValueError("must be rate(<n> minute[s]|hour[s]|day[s]), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)")
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Dublin)") from None
+        return value
+
+    def problems(self, at: str, name: str) -> list[Problem]:
+        """The task's own rules; `name` is its key (its main container's name). Names shared with a
+        service and the capacity providers' names are the stack's rules."""
+        problems = self.all_containers_problems(at, name)
+        if self.port is not None:
+            problems.append((f"{at}.port", "a scheduled task takes no traffic: remove port"))
+        problems += self.size_problems(at)
+        problems += self.strategy_problems(at)
+        return problems

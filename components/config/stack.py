@@ -1,0 +1,121 @@
+"""The whole stack config, its rules across sections, and reading it from the Pulumi config."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from .base import NAMESPACE, ConfigError, Name, Problem, Strict
+from .cluster import FARGATE_PROVIDERS, ClusterConfig
+from .load_balancer import LoadBalancerConfig
+from .logs import LogsConfig
+from .network import NetworkConfig
+from .scheduled_task import ScheduledTaskConfig
+from .service import ServiceConfig
+
+
+class StackConfig(Strict):
+    """The whole stack config (`ecs-platform:*` keys)."""
+
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    services: dict[Name, ServiceConfig] = Field(min_length=1, description="Services by name.")
+    scheduled_tasks: dict[Name, ScheduledTaskConfig] = Field(
+        default_factory=dict, description="Scheduled tasks by name (names differ from the services').")
+
+    @property
+    def fargate_providers(self) -> list[str]:
+        tasks = [*self.services.values(), *self.scheduled_tasks.values()]
+        used = {i.capacity_provider for t in tasks for i in t.capacity_provider_strategy or []}
+        return [p for p in FARGATE_PROVIDERS if p in used]
+
+    @property
+    def uses_execute_command(self) -> bool:
+        return any(s.enable_execute_command for s in self.services.values())
+
+    @property
+    def uses_bridge(self) -> bool:
+        return any(s.network_mode == "bridge" for s in self.services.values())
+
+    def problems(self) -> list[Problem]:
+        """Every section's own rules, then those across sections: strategies name the cluster's
+        providers, listener rule priorities are unique, scheduled tasks and services have distinct names."""
+        problems = self.network.problems("network")
+        problems += self.cluster.problems("cluster")
+        problems += self.load_balancer.problems("load_balancer")
+        providers = self.cluster.provider_names
+        priorities: dict[int, str] = {}
+        for name, svc in self.services.items():
+            at = f"services.{name}"
+            problems += svc.problems(at, name)
+            problems += svc.unknown_provider_problems(at, providers)
+            if svc.routing is None:
+                continue
+            other = priorities.setdefault(svc.routing.priority, name)
+            if other != name:
+                problems.append((f"{at}.routing.priority", f"{svc.routing.priority} is already used by service {other!r}"))
+        for name, task in self.scheduled_tasks.items():
+            at = f"scheduled_tasks.{name}"
+            if name in self.services:
+                problems.append((at, f"a service is named {name!r} too: their log groups and families would collide"))
+            problems += task.problems(at, name)
+            problems += task.unknown_provider_problems(at, providers)
+        return problems
+
+
+def _describe(error: dict[str, Any]) -> Problem:
+    """A pydantic error as (dotted key path, plain message)."""
+    loc = [str(p) for p in error["loc"]]
+    kind, message = error["type"], error["msg"]
+    if loc and loc[-1] == "[key]":  # a map key (e.g. a service name) rather than a value
+        loc.pop()
+        message = f"invalid name {error['input']!r}: lowercase letters, digits and '-', starting with a letter, at most 20"
+    elif kind == "extra_forbidden":
+        message = "unknown key (check the spelling against the config reference)"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "literal_error":
+        message = f"must be one of {error['ctx']['expected']}"
+    elif kind == "string_pattern_mismatch":
+        message = f"{error['input']!r} does not match {error['ctx']['pattern']}"
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    return ".".join(part or "\"\"" for part in loc), message  # an empty key shows as ""
+
+
+def parse_stack_config(raw: Any) -> StackConfig:
+    """Validates a raw config mapping (top-level keys without the namespace) into a StackConfig:
+    field by field (pydantic), then, when every field is valid, each model's `problems()`."""
+    if not isinstance(raw, dict):
+        raise ConfigError([("", f"the {NAMESPACE} config must be a mapping of keys")])
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError([_describe(err) for err in e.errors(include_url=False)]) from None
+    problems = cfg.problems()
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load_stack_config() -> StackConfig:
+    """Reads every `ecs-platform:*` key of the stack (structured values as JSON) and validates them."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG
+
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for full_key in CONFIG.get():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        text = config.get(key)
+        try:
+            raw[key] = json.loads(text) if text is not None else None
+        except ValueError:
+            raw[key] = text
+    return parse_stack_config(raw)

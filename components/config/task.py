@@ -1,0 +1,201 @@
+"""What services and scheduled tasks share: containers, and the task around them (sidecars, size,
+network mode, capacity provider strategy), with the rules ECS and Fargate put on them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from .base import Name, Problem, Strict
+from .cluster import FARGATE_PROVIDERS, CapacityProviderStrategyItem
+
+MAX_CONTAINERS = 10
+ARN_SECRET = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
+IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+# Fargate task sizes: cpu units -> the memory values (MiB) Fargate accepts with it.
+FARGATE_SIZES: dict[int, range] = {
+    256: range(512, 2049, 512),  # 512, 1024, 1536 is not valid: see fargate_memory_values
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+    8192: range(16384, 61441, 4096),
+    16384: range(32768, 122881, 8192),
+}
+
+
+def fargate_memory_values(cpu: int) -> list[int]:
+    values = list(FARGATE_SIZES.get(cpu, range(0)))
+    return [m for m in values if m != 1536] if cpu == 256 else values
+
+
+class ContainerConfig(Strict):
+    """One container: image, limits and runtime settings (the service's main one or a sidecar)."""
+
+    image: str = Field(description="Image pinned to a tag or digest (never `latest`).")
+    cpu: int = Field(ge=1, le=196608, description="CPU units reserved (1024 = 1 vCPU).")
+    memory: int = Field(ge=6, le=1048576, description="Hard memory limit, MiB.")
+    memory_reservation: int | None = Field(None, ge=6, description="Soft memory limit, MiB (<= memory).")
+    port: int | None = Field(None, ge=1, le=65535, description="Container port (sidecars only; services use container_port).")
+    essential: bool = Field(True, description="Stop the task when this container stops.")
+    command: list[str] | None = Field(None, description="Overrides the image's CMD.")
+    environment: dict[Annotated[str, Field(pattern=ENV_NAME)], str] = Field(
+        default_factory=dict, description="Plain environment variables (no secrets here)."
+    )
+    secrets: dict[Annotated[str, Field(pattern=ENV_NAME)], str] = Field(
+        default_factory=dict, description="Env name -> SSM parameter ARN or Secrets Manager secret ARN."
+    )
+    read_only_root_filesystem: bool = Field(True, description="Mount the root filesystem read-only.")
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[\w./-]*$")]] = Field(
+        default_factory=list, description="tmpfs mounts (64 MiB each) for images that write with a read-only root."
+    )
+    user: str | None = Field(None, pattern=r"^[\w.-]+(:[\w.-]+)?$", description="User (name or uid[:gid]) to run as.")
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not IMAGE.fullmatch(value):
+            raise ValueError(
+                "must be registry/repository:tag or registry/repository@sha256:digest "
+                "(e.g. public.ecr.aws/nginx/nginx:1.27-alpine)"
+            )
+        if value.endswith(":latest"):
+            raise ValueError("the `latest` tag is not allowed: pin a version tag or a digest")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, values: dict[str, str]) -> dict[str, str]:
+        for name, arn in values.items():
+            if not ARN_SECRET.fullmatch(arn):
+                raise ValueError(f"{name}: must be an SSM parameter ARN or a Secrets Manager secret ARN")
+        return values
+
+    def container_problems(self, at: str, ecs_exec: bool = False) -> list[Problem]:
+        """This container's own rules (limits that fit together); `ecs_exec`: the task runs ECS Exec
+        sessions. (Not `problems`: a task config is its main container, and its `problems` checks the task.)"""
+        problems: list[Problem] = []
+        if self.memory_reservation is not None and self.memory_reservation > self.memory:
+            problems.append((f"{at}.memory_reservation",
+                             f"{self.memory_reservation} exceeds the hard limit memory={self.memory}"))
+        if self.writable_paths and not self.read_only_root_filesystem:
+            problems.append((f"{at}.writable_paths", "only needed with read_only_root_filesystem: true"))
+        if ecs_exec and self.read_only_root_filesystem:
+            problems.append((f"{at}.read_only_root_filesystem", "ECS Exec (enable_execute_command) does not "
+                             "work with a read-only root filesystem: set it false or turn ECS Exec off"))
+        return problems
+
+
+class TaskConfig(ContainerConfig):
+    """A task: its main container (these fields; named after the service or scheduled task), its
+    sidecars, size, network mode and capacity. The base of ServiceConfig and ScheduledTaskConfig."""
+
+    KIND: ClassVar[str] = "task"  # what errors call the owner of the main container's name
+
+    sidecars: dict[Name, ContainerConfig] = Field(default_factory=dict, description="Other containers of the task.")
+    task_cpu: int | None = Field(None, ge=128, le=196608, description="Task CPU units; default: sum of containers.")
+    task_memory: int | None = Field(None, ge=128, le=1048576, description="Task memory MiB; default: sum.")
+    network_mode: Literal["awsvpc", "bridge"] = Field("awsvpc", description="awsvpc (own ENI) or bridge.")
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = Field(
+        None, min_length=1, max_length=20,
+        description="Where tasks run; absent: the cluster's default strategy (`ec2`, weight 1, plus any "
+        "additional providers). Either EC2 providers or FARGATE / FARGATE_SPOT, not both; Fargate needs "
+        "awsvpc, a Fargate task size and no writable_paths.",
+    )
+    secrets_kms_key_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
+        description="Customer KMS key of the secrets (grants kms:Decrypt to the execution role).",
+    )
+
+    def containers(self, name: str) -> dict[str, ContainerConfig]:
+        """The containers by name: the main one (`name`, the service's or task's) and the sidecars."""
+        return {name: self, **self.sidecars}
+
+    @property
+    def containers_size(self) -> tuple[int, int]:
+        """The containers' total cpu units and memory MiB."""
+        containers: list[ContainerConfig] = [self, *self.sidecars.values()]
+        return sum(c.cpu for c in containers), sum(c.memory for c in containers)
+
+    @property
+    def task_size(self) -> tuple[int, int]:
+        """The task's cpu units and memory MiB: its own, or its containers' totals."""
+        cpu, memory = self.containers_size
+        return self.task_cpu or cpu, self.task_memory or memory
+
+    def all_containers_problems(self, at: str, name: str, ecs_exec: bool = False) -> list[Problem]:
+        """At most MAX_CONTAINERS containers, a sidecar not named like the main one, each container's rules."""
+        problems: list[Problem] = []
+        containers = self.containers(name)
+        if len(containers) > MAX_CONTAINERS:
+            problems.append((f"{at}.sidecars",
+                             f"a task holds at most {MAX_CONTAINERS} containers, this one {len(containers)}"))
+        if name in self.sidecars:
+            problems.append((f"{at}.sidecars.{name}",
+                             f"a sidecar cannot take the {self.KIND}'s name (the main container's)"))
+        for cname, c in containers.items():
+            problems += c.container_problems(at if cname == name else f"{at}.sidecars.{cname}", ecs_exec)
+        return problems
+
+    def size_problems(self, at: str) -> list[Problem]:
+        """A task size that holds the containers; without one, the containers' totals make a task ECS accepts."""
+        problems: list[Problem] = []
+        cpu, memory = self.containers_size
+        if self.task_cpu is not None and cpu > self.task_cpu:
+            problems.append((f"{at}.task_cpu", f"{self.task_cpu} is below the containers' total cpu {cpu}"))
+        if self.task_memory is not None and memory > self.task_memory:
+            problems.append((f"{at}.task_memory", f"{self.task_memory} is below the containers' total memory {memory}"))
+        if self.task_cpu is None and cpu < 128:
+            problems.append((f"{at}.cpu", f"the task's cpu (sum of containers, {cpu}) must be at least 128 units"))
+        if self.task_memory is None and memory < 128:
+            problems.append((f"{at}.memory", f"the task's memory (sum of containers, {memory}) must be at least 128 MiB"))
+        return problems
+
+    def strategy_problems(self, at: str) -> list[Problem]:
+        """A strategy ECS accepts; Fargate's own rules (awsvpc, task sizes, no tmpfs)."""
+        problems: list[Problem] = []
+        strategy = self.capacity_provider_strategy
+        if not strategy:
+            return problems
+        key = f"{at}.capacity_provider_strategy"
+        names = [i.capacity_provider for i in strategy]
+        if len(set(names)) != len(names):
+            problems.append((key, "names a capacity provider twice"))
+        fargate = [n for n in names if n in FARGATE_PROVIDERS]
+        if fargate and len(fargate) != len(names):
+            problems.append((key, "mixes FARGATE / FARGATE_SPOT with EC2 capacity providers: ECS takes one kind"))
+        if sum(1 for i in strategy if i.base > 0) > 1:
+            problems.append((key, "only one entry may have a base"))
+        if not any(i.weight > 0 for i in strategy):
+            problems.append((key, "at least one entry needs a weight above 0"))
+        if not fargate:
+            return problems
+        if self.network_mode != "awsvpc":
+            problems.append((f"{at}.network_mode", "Fargate runs awsvpc tasks only"))
+        task_cpu, task_memory = self.task_size
+        allowed = fargate_memory_values(task_cpu)
+        if not allowed:
+            problems.append((f"{at}.task_cpu", f"{task_cpu} is not a Fargate task size: use one of "
+                             f"{sorted(FARGATE_SIZES)} (set task_cpu)"))
+        elif task_memory not in allowed:
+            problems.append((f"{at}.task_memory", f"{task_memory} MiB does not go with Fargate cpu {task_cpu}: use "
+                             f"{allowed[0]}..{allowed[-1]} ({', '.join(map(str, allowed[:4]))}, ...; set task_memory)"))
+        containers = [(at, self), *((f"{at}.sidecars.{cname}", c) for cname, c in self.sidecars.items())]
+        for cat, c in containers:
+            if c.writable_paths:
+                problems.append((f"{cat}.writable_paths", "tmpfs mounts are not available on Fargate: use "
+                                 "read_only_root_filesystem: false, or EC2 capacity"))
+        return problems
+
+    def unknown_provider_problems(self, at: str, providers: list[str]) -> list[Problem]:
+        """Strategy entries naming none of `providers` (the cluster's)."""
+        return [
+            (f"{at}.capacity_provider_strategy.{index}.capacity_provider",
+             f"unknown capacity provider {item.capacity_provider!r}: use one of {providers}")
+            for index, item in enumerate(self.capacity_provider_strategy or [])
+            if item.capacity_provider not in providers
+        ]
