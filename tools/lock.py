@@ -141,7 +141,11 @@ def freeze_clean_install(env: Environment, pip_args: list[str]) -> list[str]:
 def write_lock(env: Environment, lines: list[str]) -> None:
     python = ".".join(map(str, sys.version_info[:2]))
     header = HEADER.format(env=env.name, sources=", ".join(env.requirements), python=python)
-    (ROOT / env.lock).write_text(header + "\n".join(lines) + "\n")
+    path, text = ROOT / env.lock, header + "\n".join(lines) + "\n"
+    if path.exists() and path.read_text() == text:
+        print(f"{env.lock}: unchanged ({len(lines)} packages)")  # left alone: no venv rebuild
+        return
+    path.write_text(text)
     print(f"wrote {env.lock}: {len(lines)} packages")
 
 
