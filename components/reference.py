@@ -5,6 +5,7 @@ Usage: python -m components.reference [--check]. The test suite fails when the f
 
 from __future__ import annotations
 
+import argparse
 import sys
 import types
 import typing
@@ -98,9 +99,15 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m components.reference",
+        description="Write the config reference, docs/config-reference.md, from the stack config models.",
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is stale")
+    args = parser.parse_args(argv)
     text = render()
-    if "--check" in argv:
+    if args.check:
         if not TARGET.exists() or TARGET.read_text() != text:
             print(f"{TARGET} is stale: run `python -m components.reference`", file=sys.stderr)
             return 1
@@ -112,4 +119,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -1,14 +1,15 @@
-"""Writes or checks the committed snapshot of every stack's resource URNs.
+"""Writes the committed snapshot of every stack's resource URNs, tests/snapshots/urns-<stack>.txt.
 
 A changed URN replaces a production resource (rename, re-parent, new type token). The test suite
-compares the offline preview's URNs with tests/snapshots/urns-<stack>.txt; after a deliberate
-change (new resources, or a rename carried by an alias) regenerate with:
+compares the offline preview's URNs with the snapshot; after a deliberate change (a new service or
+resource, or a rename carried by an alias) regenerate it with:
 
-    venv/bin/python tools/urn_snapshot.py
+    make snapshot          # or: venv/bin/python tools/urn_snapshot.py [--stack NAME ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -45,9 +46,17 @@ def snapshot_path(stack: str) -> Path:
     return SNAPSHOTS / f"urns-{stack}.txt"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tools/urn_snapshot.py",
+        description="Rewrite tests/snapshots/urns-<stack>.txt from the offline preview of each stack's program.",
+        epilog="Only after a deliberate change: a URN that changes replaces a production resource unless aliased.",
+    )
+    parser.add_argument("--stack", action="append", choices=stacks(), metavar="NAME",
+                        help="only this stack (repeatable; default: every Pulumi.<stack>.yaml)")
+    args = parser.parse_args(argv)
     SNAPSHOTS.mkdir(parents=True, exist_ok=True)
-    for stack in stacks():
+    for stack in args.stack or stacks():
         urns = current_urns(stack)
         snapshot_path(stack).write_text("\n".join(urns) + "\n")
         print(f"{snapshot_path(stack).relative_to(ROOT)}: {len(urns)} URNs")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -61,9 +62,15 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecs_guardrails.docs",
+        description="Rewrite the policy table in policies/README.md from the rules (run in policies/).",
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md disagrees with the pack")
+    args = parser.parse_args(argv)
     text = README.read_text()
     new = render(text)
-    if "--check" in argv:
+    if args.check:
         if new != text:
             print("policies/README.md is out of date: run `python -m ecs_guardrails.docs` in policies/")
             return 1

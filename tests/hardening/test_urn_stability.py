@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import urn_snapshot  # noqa: E402
 
-REGENERATE = "venv/bin/python tools/urn_snapshot.py"
+REGENERATE = "make snapshot"
 
 
 @pytest.mark.parametrize("stack", urn_snapshot.stacks())
