@@ -105,38 +105,65 @@ def test_the_first_publish_of_the_pack_publishes(repo: Path) -> None:
     assert ["policy", "publish", "acme"] in run.argvs("pulumi")
 
 
-def test_a_pack_change_under_a_published_version_fails_and_says_to_bump_it(repo: Path) -> None:
-    before = git(repo, "rev-parse", "HEAD")
-    commit(repo, {"policies/ecs_guardrails/rules.py": "RULES = ['new']\n", "policies/config/dev.json": '{"a": 1}\n'})
+def test_a_pack_change_since_the_versions_tag_fails_and_says_to_bump_it(repo: Path) -> None:
+    git(repo, "tag", f"{PACK_NAME}-v0.1.0")
+    commit(repo, {"policies/ecs_guardrails/rules.py": "RULES = ['new']\n"})
+    before = commit(repo, {"policies/config/dev.json": '{"a": 1}\n'})  # a later push changes config only
+    commit(repo, {"policies/config/dev.json": '{"a": 2}\n'})
     run = publish(repo, before)
     assert run.returncode == 1
-    assert (f"{PACK_NAME} 0.1.0 is already published and this push changes the pack (policies/ecs_guardrails/rules.py): "
-            "bump version: in policies/PulumiPolicy.yaml") in run.output
+    assert (f"{PACK_NAME} 0.1.0 is already published and the pack changed since {PACK_NAME}-v0.1.0, the commit it was "
+            "published from (policies/ecs_guardrails/rules.py): bump version: in policies/PulumiPolicy.yaml") in run.output
     assert "::error file=policies/PulumiPolicy.yaml" in run.output
     assert run.argvs("pulumi") == [["policy", "ls", "acme", "--json"]]
 
 
-def test_a_config_or_docs_change_under_a_published_version_only_re_enables(repo: Path) -> None:
-    before = git(repo, "rev-parse", "HEAD")
-    commit(repo, {"policies/config/dev.json": '{"a": 1}\n', "policies/README.md": "# the pack\n"})
-    run = publish(repo, before)
+def test_a_config_or_docs_change_since_the_versions_tag_only_re_enables(repo: Path) -> None:
+    git(repo, "tag", f"{PACK_NAME}-v0.1.0")
+    commit(repo, {"policies/config/dev.json": '{"a": 1}\n', "policies/README.md": "# the pack\n",
+                  "policies/ecs_guardrails/README.md": "# rules\n"})
+    run = publish(repo, "")  # by hand: compared with the tag all the same
     assert run.returncode == 0, run.output
-    assert "only its config or docs" in run.output
+    assert f"the pack is unchanged since {PACK_NAME}-v0.1.0" in run.output
     assert run.argvs("pulumi") == [["policy", "ls", "acme", "--json"]]
     assert run.outputs == {"published": "false"}
 
 
-def test_a_manual_run_of_a_published_version_publishes_nothing(repo: Path) -> None:
+def test_an_untagged_published_version_is_compared_with_the_push(repo: Path) -> None:
+    before = git(repo, "rev-parse", "HEAD")
+    commit(repo, {"policies/ecs_guardrails/rules.py": "RULES = ['new']\n", "policies/config/dev.json": '{"a": 1}\n'})
+    run = publish(repo, before)
+    assert run.returncode == 1
+    assert (f"the pack changed in this push (there is no tag {PACK_NAME}-v0.1.0) (policies/ecs_guardrails/rules.py): "
+            "bump version") in run.output
+    before = commit(repo, {"policies/ecs_guardrails/rules.py": "RULES = []\n"})
+    commit(repo, {"policies/config/dev.json": '{"a": 2}\n'})
+    run = publish(repo, before)
+    assert run.returncode == 0, run.output
+
+
+def test_a_manual_run_of_an_untagged_published_version_publishes_nothing(repo: Path) -> None:
     run = publish(repo, "")
     assert run.returncode == 0, run.output
-    assert "already published; nothing to publish" in run.output
+    assert "already published (no tag ecs-guardrails-v0.1.0 to compare with); nothing to publish" in run.output
     assert run.argvs("pulumi") == [["policy", "ls", "acme", "--json"]]
 
 
 def test_a_push_whose_base_is_unknown_fails_rather_than_guess(repo: Path) -> None:
     run = publish(repo, "1234567890abcdef1234567890abcdef12345678")
     assert run.returncode == 1
-    assert "cannot tell what this push changed in policies/" in run.output
+    assert "cannot tell whether the pack changed" in run.output
+
+
+def test_the_tag_job_tags_the_published_commit(tmp_path: Path) -> None:
+    run = run_step("policy-pack.yml", "tag", "tag", cwd=tmp_path,
+                   env={"GH_TOKEN": "token", "TAG": f"{PACK_NAME}-v0.2.0"},
+                   runner_env={"GITHUB_REPOSITORY": "acme/ecs-platform", "GITHUB_SHA": "a" * 40})
+    assert run.returncode == 0, run.output
+    assert run.argvs("gh") == [["api", "repos/acme/ecs-platform/git/refs", "-f", f"ref=refs/tags/{PACK_NAME}-v0.2.0",
+                                "-f", f"sha={'a' * 40}"]]
+    step = find_step("policy-pack.yml", "tag", "tag")
+    assert step["env"]["TAG"] == f"{PACK_NAME}-v${{{{ needs.publish.outputs.version }}}}"
 
 
 def test_a_failed_listing_publishes_nothing(repo: Path) -> None:

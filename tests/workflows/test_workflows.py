@@ -131,6 +131,15 @@ def test_policy_pack_enables_the_published_version_for_every_stack_in_order() ->
         assert jobs[name]["with"]["version"] == "${{ needs.publish.outputs.version }}"
 
 
+def test_only_the_tag_job_writes_to_the_repository_and_it_runs_no_action() -> None:
+    jobs = load("policy-pack.yml")["jobs"]
+    assert jobs["publish"]["permissions"] == {"contents": "read"}
+    tag = jobs["tag"]
+    assert tag["permissions"] == {"contents": "write"}
+    assert tag["if"] == "${{ needs.publish.outputs.published == 'true' }}"
+    assert [step for step in tag["steps"] if "uses" in step] == []
+
+
 def test_policy_enable_is_gated_by_the_stacks_environment() -> None:
     job = load("policy-enable.yml")["jobs"]["enable"]
     assert job["environment"] == "${{ inputs.stack }}"
