@@ -30,7 +30,7 @@ def load(name: str) -> dict:
 
 def test_workflows_exist() -> None:
     names = {p.name for p in WORKFLOWS}
-    assert {"pull-request.yml", "deploy.yml", "pulumi-up.yml", "policy-pack.yml"} <= names
+    assert {"pull-request.yml", "deploy.yml", "pulumi-up.yml", "policy-pack.yml", "policy-enable.yml", "drift.yml"} <= names
 
 
 def test_workflows_match_github_schema() -> None:
@@ -101,17 +101,65 @@ def test_real_preview_is_skipped_without_credentials() -> None:
     assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
 
 
-def test_deploy_covers_every_stack_in_order() -> None:
-    jobs = load("deploy.yml")["jobs"]
+def needs(job: dict) -> list[str]:
+    return [job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", [])
+
+
+def stack_jobs_in_order(workflow: str, reusable: str) -> list[str]:
+    """The jobs of `workflow` calling `reusable`, one per stack, each waiting for the one before."""
+    jobs = load(workflow)["jobs"]
     stacks = {name: job["with"]["stack"] for name, job in jobs.items()
-              if job.get("uses") == "./.github/workflows/pulumi-up.yml"}
-    assert set(stacks.values()) == stack_files(), "deploy.yml must deploy exactly the stacks that exist"
+              if job.get("uses") == f"./.github/workflows/{reusable}"}
+    assert set(stacks.values()) == stack_files(), f"{workflow} must call {reusable} for exactly the stacks that exist"
     # Each stack waits for the one before it in dev -> staging -> prod order.
     ordered = sorted(stacks, key=lambda job: STACK_ORDER.index(stacks[job])
                      if stacks[job] in STACK_ORDER else len(STACK_ORDER))
     for before, after in pairwise(ordered):
-        needs = jobs[after].get("needs", [])
-        assert before in ([needs] if isinstance(needs, str) else needs), f"{after} must need {before}"
+        assert before in needs(jobs[after]), f"{workflow}: {after} must need {before}"
+    return ordered
+
+
+def test_deploy_covers_every_stack_in_order() -> None:
+    stack_jobs_in_order("deploy.yml", "pulumi-up.yml")
+
+
+def test_policy_pack_enables_the_published_version_for_every_stack_in_order() -> None:
+    jobs = load("policy-pack.yml")["jobs"]
+    assert jobs["publish"]["outputs"]["version"] == "${{ steps.version.outputs.version }}"
+    for name in stack_jobs_in_order("policy-pack.yml", "policy-enable.yml"):
+        assert "publish" in needs(jobs[name]), f"policy-pack.yml {name} must need publish"
+        assert jobs[name]["with"]["version"] == "${{ needs.publish.outputs.version }}"
+
+
+def test_only_the_tag_job_writes_to_the_repository_and_it_runs_no_action() -> None:
+    jobs = load("policy-pack.yml")["jobs"]
+    assert jobs["publish"]["permissions"] == {"contents": "read"}
+    tag = jobs["tag"]
+    assert tag["permissions"] == {"contents": "write"}
+    assert tag["if"] == "${{ needs.publish.outputs.published == 'true' }}"
+    assert [step for step in tag["steps"] if "uses" in step] == []
+
+
+def test_policy_enable_is_gated_by_the_stacks_environment() -> None:
+    job = load("policy-enable.yml")["jobs"]["enable"]
+    assert job["environment"] == "${{ inputs.stack }}"
+    assert job["permissions"] == {"contents": "read"}
+    assert job["concurrency"] == {"group": "policy-enable-${{ inputs.stack }}", "cancel-in-progress": False}
+
+
+def test_drift_detection_runs_daily_for_every_stack_with_least_privilege() -> None:
+    workflow = load("drift.yml")
+    assert workflow[True]["schedule"], "drift.yml runs on a schedule"  # PyYAML reads `on:` as True
+    preview, report = workflow["jobs"]["preview"], workflow["jobs"]["report"]
+    for job in (preview, report):
+        assert set(job["strategy"]["matrix"]["stack"]) == stack_files(), "drift.yml: matrix must list every stack"
+        assert job["strategy"]["fail-fast"] is False
+    # Cloud credentials and issue writing never share a job.
+    assert preview["permissions"] == {"contents": "read", "id-token": "write"}
+    assert report["permissions"] == {"issues": "write"}
+    assert "vars.PULUMI_ORG != ''" in preview["if"] and "vars.AWS_PREVIEW_ROLE_ARN != ''" in preview["if"]
+    aws = next(s for s in preview["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}" and "aws-access-key-id" not in aws["with"]
 
 
 def test_deploy_is_gated_serialised_and_policy_enforced() -> None:
