@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .core import (
-    ASG,
-    HIGH,
-    LAUNCH_TEMPLATE,
-    MANDATORY,
-    MEDIUM,
-    Controls,
-    Ctx,
-    Rule,
-    as_list,
-    get,
-    to_bool,
-    to_int,
-)
+from .resource_types import ASG, LAUNCH_TEMPLATE
+from .rule import HIGH, MANDATORY, MEDIUM, Controls, Ctx, Rule
+from .values import as_list, get, to_bool, to_int
 
 LT = (LAUNCH_TEMPLATE,)
 
@@ -99,14 +88,16 @@ def check_asg_subnets(ctx: Ctx) -> Iterator[str]:
 
 RULES = [
     Rule(
-        "ec2-launch-template-imdsv2",
-        "Launch templates require IMDSv2 with a small hop limit.",
-        LT,
-        check_imdsv2,
-        HIGH,
-        MANDATORY,
-        "Set metadataOptions {httpEndpoint: 'enabled', httpTokens: 'required', "
-        "httpPutResponseHopLimit: 1 (2 with bridge mode)}.",
+        name="ec2-launch-template-imdsv2",
+        description="Launch templates require IMDSv2 with a small hop limit.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=LT,
+        check=check_imdsv2,
+        remediation_steps=(
+            "Set metadataOptions {httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: "
+            "1 (2 with bridge mode)}."
+        ),
         config={
             "maxHopLimit": {
                 "type": "integer",
@@ -119,52 +110,52 @@ RULES = [
         controls=Controls(fsbp=("EC2.8", "AutoScaling.3"), checkov=("CKV_AWS_79",)),
     ),
     Rule(
-        "ec2-launch-template-no-public-ip",
-        "Launch templates do not assign public IPs.",
-        LT,
-        check_lt_public_ip,
-        HIGH,
-        MANDATORY,
-        'Set networkInterfaces[].associatePublicIpAddress "false"; use private subnets.',
+        name="ec2-launch-template-no-public-ip",
+        description="Launch templates do not assign public IPs.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=LT,
+        check=check_lt_public_ip,
+        remediation_steps='Set networkInterfaces[].associatePublicIpAddress "false"; use private subnets.',
         controls=Controls(fsbp=("EC2.25",)),
     ),
     Rule(
-        "ec2-launch-template-ebs-encrypted",
-        "Launch template EBS volumes are encrypted.",
-        LT,
-        check_lt_ebs,
-        HIGH,
-        MANDATORY,
-        'Set blockDeviceMappings[].ebs.encrypted "true" (and a kmsKeyId if required).',
+        name="ec2-launch-template-ebs-encrypted",
+        description="Launch template EBS volumes are encrypted.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=LT,
+        check=check_lt_ebs,
+        remediation_steps='Set blockDeviceMappings[].ebs.encrypted "true" (and a kmsKeyId if required).',
         controls=Controls(),
     ),
     Rule(
-        "ec2-launch-template-instance-profile",
-        "Launch templates attach an IAM instance profile.",
-        LT,
-        check_lt_profile,
-        MEDIUM,
-        MANDATORY,
-        "Set iamInstanceProfile {arn} for the ECS container instance role.",
+        name="ec2-launch-template-instance-profile",
+        description="Launch templates attach an IAM instance profile.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=LT,
+        check=check_lt_profile,
+        remediation_steps="Set iamInstanceProfile {arn} for the ECS container instance role.",
     ),
     Rule(
-        "asg-launch-template",
-        "Auto Scaling groups use a launch template.",
-        (ASG,),
-        check_asg_launch_template,
-        MEDIUM,
-        MANDATORY,
-        "Set launchTemplate {id, version: '$Latest'} or a mixedInstancesPolicy.",
+        name="asg-launch-template",
+        description="Auto Scaling groups use a launch template.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=(ASG,),
+        check=check_asg_launch_template,
+        remediation_steps="Set launchTemplate {id, version: '$Latest'} or a mixedInstancesPolicy.",
         controls=Controls(fsbp=("AutoScaling.9",)),
     ),
     Rule(
-        "asg-multi-az",
-        "Auto Scaling groups span at least two subnets.",
-        (ASG,),
-        check_asg_subnets,
-        MEDIUM,
-        MANDATORY,
-        "List private subnets of two or more AZs in vpcZoneIdentifiers.",
+        name="asg-multi-az",
+        description="Auto Scaling groups span at least two subnets.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=(ASG,),
+        check=check_asg_subnets,
+        remediation_steps="List private subnets of two or more AZs in vpcZoneIdentifiers.",
         config={
             "minSubnets": {
                 "type": "integer",

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .core import Rule
 from .pack import build_rules
+from .rule import Rule
 
 BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -7,21 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .core import (
-    ADVISORY,
-    EXEMPT_TAG,
-    LOW,
-    MANDATORY,
-    MEDIUM,
-    REASON_TAG,
-    STACK_KEY,
-    Ctx,
-    Res,
-    Rule,
-    StackCtx,
-    exemption,
-    take_stash,
-)
+from .exemption_handoff import EXEMPT_TAG, REASON_TAG, STACK_KEY, exemption, take_stash
+from .rule import ADVISORY, LOW, MANDATORY, MEDIUM, Ctx, Res, Rule, StackCtx
 
 ALL = ("*",)
 KNOWN_NAMES: set[str] = set()  # filled by pack.build_rules()
@@ -56,36 +43,38 @@ def check_stack_exempted(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
 
 RESOURCE_RULES = [
     Rule(
-        "ecs-guardrails-exemption-reason",
-        f"A resource exempting itself with {EXEMPT_TAG} also carries a non-empty {REASON_TAG} tag.",
-        ALL,
-        check_reason,
-        MEDIUM,
-        MANDATORY,
-        f"Add the {REASON_TAG} tag or remove {EXEMPT_TAG}.",
+        name="ecs-guardrails-exemption-reason",
+        description=f"A resource exempting itself with {EXEMPT_TAG} also carries a non-empty {REASON_TAG} tag.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=ALL,
+        check=check_reason,
+        remediation_steps=f"Add the {REASON_TAG} tag or remove {EXEMPT_TAG}.",
         exemptible=False,
     ),
     Rule(
-        "ecs-guardrails-exemptions",
-        "Reports, as advisory notes, the violations that exemption tags suppress, with the reason.",
-        ALL,
-        check_exempted,
-        LOW,
-        ADVISORY,
-        "Review exemptions periodically; remove them when the resource complies.",
+        name="ecs-guardrails-exemptions",
+        description=(
+            "Reports, as advisory notes, the violations that exemption tags suppress, with the reason."
+        ),
+        level=ADVISORY,
+        severity=LOW,
+        resource_types=ALL,
+        check=check_exempted,
+        remediation_steps="Review exemptions periodically; remove them when the resource complies.",
         exemptible=False,
     ),
 ]
 STACK_RULES = [
     Rule(
-        "ecs-guardrails-stack-exemptions",
-        "Reports, as advisory notes, the stack-level violations that exemption tags suppress.",
-        ("stack",),
-        check_stack_exempted,
-        LOW,
-        ADVISORY,
-        "Review exemptions periodically.",
+        name="ecs-guardrails-stack-exemptions",
+        description="Reports, as advisory notes, the stack-level violations that exemption tags suppress.",
+        level=ADVISORY,
+        severity=LOW,
+        resource_types=("stack",),
         stack=True,
+        check=check_stack_exempted,
+        remediation_steps="Review exemptions periodically.",
         exemptible=False,
     ),
 ]

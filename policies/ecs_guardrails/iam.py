@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .core import CRITICAL, HIGH, MANDATORY, Controls, Ctx, Rule, as_list, get, parse_json, unwrap
+from .rule import CRITICAL, HIGH, MANDATORY, Controls, Ctx, Rule
+from .values import as_list, get, parse_json, unwrap
 
 ROLE = "aws:iam/role:Role"
 POLICY_DOCS = {
@@ -103,15 +104,16 @@ def check_trust(ctx: Ctx) -> Iterator[str]:
 
 RULES = [
     Rule(
-        "iam-no-admin-statements",
-        "No IAM policy allows Action '*' on Resource '*', and no denied managed policy "
-        "(AdministratorAccess) is "
-        "attached.",
-        (ROLE, *POLICY_DOCS, *ATTACHMENTS),
-        check_admin,
-        CRITICAL,
-        MANDATORY,
-        "Replace wildcard statements with the specific actions and resource ARNs needed.",
+        name="iam-no-admin-statements",
+        description=(
+            "No IAM policy allows Action '*' on Resource '*', and no denied managed policy "
+            "(AdministratorAccess) is attached."
+        ),
+        level=MANDATORY,
+        severity=CRITICAL,
+        resource_types=(ROLE, *POLICY_DOCS, *ATTACHMENTS),
+        check=check_admin,
+        remediation_steps="Replace wildcard statements with the specific actions and resource ARNs needed.",
         config={
             "deniedManagedPolicies": {
                 "type": "array",
@@ -129,13 +131,15 @@ RULES = [
         ),
     ),
     Rule(
-        "iam-trust-policy-specific-principals",
-        "Role trust policies name specific principals, never '*'.",
-        (ROLE,),
-        check_trust,
-        HIGH,
-        MANDATORY,
-        "Set Principal {Service: 'ecs-tasks.amazonaws.com'} (or ec2.amazonaws.com for instances).",
+        name="iam-trust-policy-specific-principals",
+        description="Role trust policies name specific principals, never '*'.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=(ROLE,),
+        check=check_trust,
+        remediation_steps=(
+            "Set Principal {Service: 'ecs-tasks.amazonaws.com'} (or ec2.amazonaws.com for instances)."
+        ),
         config={
             "allowedServicePrincipals": {
                 "type": "array",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .core import ADVISORY, LOG_GROUP, LOW, MANDATORY, MEDIUM, Controls, Ctx, Rule, to_int
+from .resource_types import LOG_GROUP
+from .rule import ADVISORY, LOW, MANDATORY, MEDIUM, Controls, Ctx, Rule
+from .values import to_int
 
 # The values CloudWatch Logs accepts for retentionInDays.
 VALID_RETENTION = (
@@ -75,13 +77,14 @@ def check_kms(ctx: Ctx) -> Iterator[str]:
 
 RULES = [
     Rule(
-        "log-group-retention",
-        "Log groups have a retention of at least the configured minimum.",
-        (LOG_GROUP,),
-        check_retention,
-        MEDIUM,
-        MANDATORY,
-        "Set retentionInDays >= the minimum (remediable to the next valid value).",
+        name="log-group-retention",
+        description="Log groups have a retention of at least the configured minimum.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=(LOG_GROUP,),
+        check=check_retention,
+        remediate=fix_retention,
+        remediation_steps="Set retentionInDays >= the minimum (remediable to the next valid value).",
         config={
             "minRetentionDays": {
                 "type": "integer",
@@ -95,17 +98,16 @@ RULES = [
                 "description": "Accept log groups without retention.",
             },
         },
-        remediate=fix_retention,
         controls=Controls(fsbp=("CloudWatch.16",), checkov=("CKV_AWS_66",)),
     ),
     Rule(
-        "log-group-kms",
-        "Log groups are encrypted with a customer managed KMS key.",
-        (LOG_GROUP,),
-        check_kms,
-        LOW,
-        ADVISORY,
-        "Set kmsKeyId to a KMS key whose policy lets CloudWatch Logs use it.",
+        name="log-group-kms",
+        description="Log groups are encrypted with a customer managed KMS key.",
+        level=ADVISORY,
+        severity=LOW,
+        resource_types=(LOG_GROUP,),
+        check=check_kms,
+        remediation_steps="Set kmsKeyId to a KMS key whose policy lets CloudWatch Logs use it.",
         controls=Controls(checkov=("CKV_AWS_158",)),
     ),
 ]

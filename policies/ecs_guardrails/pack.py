@@ -1,10 +1,12 @@
-"""The pack's rule list and its conversion to pulumi_policy policies. Importing this never starts a server."""
+"""The pack's rule list and its conversion to pulumi_policy policies: what `policies/__main__.py` serves.
+Importing this never starts a server."""
 
 from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
+    PACK_NAME,
     autoscaling,
     exemptions,
     iam,
@@ -15,8 +17,11 @@ from . import (
     stack,
     task_definitions,
 )
-from .core import PACK_NAME, Rule, to_resource_policy, to_stack_policy
+from .adapters import to_resource_policy, to_stack_policy
+from .rule import Rule
 
+# The pack's enforcement level: applies to a policy that sets none (every rule here sets its own).
+ENFORCEMENT_LEVEL = EnforcementLevel.ADVISORY
 DESCRIPTION = (
     "Guardrails for ECS on EC2 behind an ALB: resource limits, logging, load balancing and AWS controls."
 )
@@ -43,15 +48,8 @@ def build_rules() -> list[Rule]:
 
 
 def build_policies() -> list[Policy]:
+    """The rules as pulumi_policy policies, in evaluation order."""
     return [to_stack_policy(r) if r.stack else to_resource_policy(r) for r in build_rules()]
 
 
-def make_servicer(version: str = "0.0.1"):  # -> pulumi_policy.policy._PolicyAnalyzerServicer
-    """The analyzer servicer PolicyPack would serve, without starting a gRPC server.
-
-    For tests and the offline preview."""
-    from pulumi_policy.policy import _PolicyAnalyzerServicer
-
-    return _PolicyAnalyzerServicer(
-        PACK_NAME, version, build_policies(), EnforcementLevel.ADVISORY, None, DESCRIPTION
-    )
+__all__ = ["DESCRIPTION", "ENFORCEMENT_LEVEL", "PACK_NAME", "build_policies", "build_rules"]

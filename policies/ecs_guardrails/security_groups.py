@@ -7,21 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import (
-    CRITICAL,
-    HIGH,
-    MANDATORY,
-    SG,
-    SG_INGRESS,
-    SG_RULE,
-    Controls,
-    Ctx,
-    Rule,
-    Unknown,
-    as_list,
-    get,
-    to_int,
-)
+from .resource_types import SG, SG_INGRESS, SG_RULE
+from .rule import CRITICAL, HIGH, MANDATORY, Controls, Ctx, Rule
+from .values import Unknown, as_list, get, to_int
 
 PUBLIC = ("0.0.0.0/0", "::/0")
 TYPES = (SG, SG_RULE, SG_INGRESS)
@@ -141,13 +129,13 @@ def check_public_ingress(ctx: Ctx) -> Iterator[str]:
 
 RULES = [
     Rule(
-        "sg-no-admin-ports-from-internet",
-        "No SSH (22) or RDP (3389) ingress from 0.0.0.0/0 or ::/0.",
-        TYPES,
-        check_admin_ports,
-        CRITICAL,
-        MANDATORY,
-        "Remove the rule; use SSM Session Manager for shell access.",
+        name="sg-no-admin-ports-from-internet",
+        description="No SSH (22) or RDP (3389) ingress from 0.0.0.0/0 or ::/0.",
+        level=MANDATORY,
+        severity=CRITICAL,
+        resource_types=TYPES,
+        check=check_admin_ports,
+        remediation_steps="Remove the rule; use SSM Session Manager for shell access.",
         config={
             "adminPorts": {
                 "type": "array",
@@ -159,14 +147,16 @@ RULES = [
         controls=Controls(fsbp=("EC2.13", "EC2.14"), checkov=("CKV_AWS_24", "CKV_AWS_25")),
     ),
     Rule(
-        "sg-no-public-ingress",
-        "No 0.0.0.0/0 or ::/0 ingress except the allowed ports (80/443 for load balancers; see "
-        "sg-public-ingress-only-on-load-balancers).",
-        TYPES,
-        check_public_ingress,
-        HIGH,
-        MANDATORY,
-        "Restrict the source to a security group or a known CIDR.",
+        name="sg-no-public-ingress",
+        description=(
+            "No 0.0.0.0/0 or ::/0 ingress except the allowed ports (80/443 for load balancers; see "
+            "sg-public-ingress-only-on-load-balancers)."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=TYPES,
+        check=check_public_ingress,
+        remediation_steps="Restrict the source to a security group or a known CIDR.",
         config={
             "allowedPublicPorts": {
                 "type": "array",

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .core import (
-    ADVISORY,
-    CAPACITY_PROVIDER,
-    CLUSTER,
-    HIGH,
-    LOW,
-    MANDATORY,
-    MEDIUM,
-    SERVICE,
-    Controls,
-    Ctx,
-    Rule,
-    as_list,
-    get,
-    to_bool,
-)
+from .resource_types import CAPACITY_PROVIDER, CLUSTER, SERVICE
+from .rule import ADVISORY, HIGH, LOW, MANDATORY, MEDIUM, Controls, Ctx, Rule
+from .values import as_list, get, to_bool
 
 S = (SERVICE,)
 
@@ -137,16 +124,19 @@ CP = (CAPACITY_PROVIDER,)
 
 RULES = [
     Rule(
-        "ecs-service-load-balancer-required",
-        "Every ECS service is registered with a load balancer target group (targetGroupArn, containerName, "
-        "containerPort).",
-        S,
-        check_load_balancer,
-        HIGH,
-        MANDATORY,
-        "Add loadBalancers [{targetGroupArn, containerName, containerPort}]; for workers use "
-        "exemptServiceNames "
-        "or the exemption tags.",
+        name="ecs-service-load-balancer-required",
+        description=(
+            "Every ECS service is registered with a load balancer target group (targetGroupArn, "
+            "containerName, containerPort)."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=S,
+        check=check_load_balancer,
+        remediation_steps=(
+            "Add loadBalancers [{targetGroupArn, containerName, containerPort}]; for workers use "
+            "exemptServiceNames or the exemption tags."
+        ),
         config={
             "exemptServiceNames": {
                 "type": "array",
@@ -159,23 +149,25 @@ RULES = [
         controls=Controls(),
     ),
     Rule(
-        "ecs-service-no-public-ip",
-        "ECS services do not assign public IPs to tasks.",
-        S,
-        check_no_public_ip,
-        HIGH,
-        MANDATORY,
-        "Set networkConfiguration.assignPublicIp false; use private subnets with a NAT/endpoints.",
+        name="ecs-service-no-public-ip",
+        description="ECS services do not assign public IPs to tasks.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=S,
+        check=check_no_public_ip,
+        remediation_steps=(
+            "Set networkConfiguration.assignPublicIp false; use private subnets with a NAT/endpoints."
+        ),
         controls=Controls(fsbp=("ECS.2",), checkov=("CKV_AWS_333",)),
     ),
     Rule(
-        "ecs-service-circuit-breaker",
-        "ECS services use the deployment circuit breaker with rollback.",
-        S,
-        check_circuit_breaker,
-        MEDIUM,
-        MANDATORY,
-        "Set deploymentCircuitBreaker {enable: true, rollback: true}.",
+        name="ecs-service-circuit-breaker",
+        description="ECS services use the deployment circuit breaker with rollback.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=S,
+        check=check_circuit_breaker,
+        remediation_steps="Set deploymentCircuitBreaker {enable: true, rollback: true}.",
         config={
             "requireRollback": {
                 "type": "boolean",
@@ -185,13 +177,15 @@ RULES = [
         },
     ),
     Rule(
-        "ecs-service-capacity-provider-strategy",
-        "ECS services use a capacity provider strategy, not a launch type.",
-        S,
-        check_capacity_strategy,
-        MEDIUM,
-        MANDATORY,
-        "Remove launchType; set capacityProviderStrategies [{capacityProvider, weight, base}].",
+        name="ecs-service-capacity-provider-strategy",
+        description="ECS services use a capacity provider strategy, not a launch type.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=S,
+        check=check_capacity_strategy,
+        remediation_steps=(
+            "Remove launchType; set capacityProviderStrategies [{capacityProvider, weight, base}]."
+        ),
         config={
             "allowedLaunchTypes": {
                 "type": "array",
@@ -207,55 +201,57 @@ RULES = [
         },
     ),
     Rule(
-        "ecs-service-health-check-grace-period",
-        "Load-balanced services set a health check grace period.",
-        S,
-        check_grace_period,
-        LOW,
-        ADVISORY,
-        "Set healthCheckGracePeriodSeconds to the time the application needs to start.",
+        name="ecs-service-health-check-grace-period",
+        description="Load-balanced services set a health check grace period.",
+        level=ADVISORY,
+        severity=LOW,
+        resource_types=S,
+        check=check_grace_period,
+        remediation_steps="Set healthCheckGracePeriodSeconds to the time the application needs to start.",
     ),
     Rule(
-        "ecs-cluster-container-insights",
-        "ECS clusters have Container Insights enabled.",
-        (CLUSTER,),
-        check_container_insights,
-        MEDIUM,
-        MANDATORY,
-        "Add settings [{name: 'containerInsights', value: 'enabled'}].",
+        name="ecs-cluster-container-insights",
+        description="ECS clusters have Container Insights enabled.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=(CLUSTER,),
+        check=check_container_insights,
+        remediation_steps="Add settings [{name: 'containerInsights', value: 'enabled'}].",
         controls=Controls(fsbp=("ECS.12",), cdk_nag=("AwsSolutions-ECS4",), checkov=("CKV_AWS_65",)),
     ),
     Rule(
-        "ecs-capacity-provider-managed-scaling",
-        "ASG capacity providers use managed scaling.",
-        CP,
-        _asg_provider_field("managedScaling.status", "ENABLED", "set managedScaling {status: 'ENABLED'}"),
-        MEDIUM,
-        MANDATORY,
-        "Set autoScalingGroupProvider.managedScaling.status 'ENABLED'.",
+        name="ecs-capacity-provider-managed-scaling",
+        description="ASG capacity providers use managed scaling.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=CP,
+        check=_asg_provider_field(
+            "managedScaling.status", "ENABLED", "set managedScaling {status: 'ENABLED'}"
+        ),
+        remediation_steps="Set autoScalingGroupProvider.managedScaling.status 'ENABLED'.",
     ),
     Rule(
-        "ecs-capacity-provider-termination-protection",
-        "ASG capacity providers use managed termination protection.",
-        CP,
-        _asg_provider_field(
+        name="ecs-capacity-provider-termination-protection",
+        description="ASG capacity providers use managed termination protection.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=CP,
+        check=_asg_provider_field(
             "managedTerminationProtection",
             "ENABLED",
             "set managedTerminationProtection 'ENABLED' (and protectFromScaleIn on the ASG)",
         ),
-        MEDIUM,
-        MANDATORY,
-        "Set managedTerminationProtection 'ENABLED' and the ASG's protectFromScaleIn true.",
+        remediation_steps="Set managedTerminationProtection 'ENABLED' and the ASG's protectFromScaleIn true.",
     ),
     Rule(
-        "ecs-capacity-provider-managed-draining",
-        "ASG capacity providers keep managed draining on.",
-        CP,
-        _asg_provider_field(
+        name="ecs-capacity-provider-managed-draining",
+        description="ASG capacity providers keep managed draining on.",
+        level=ADVISORY,
+        severity=MEDIUM,
+        resource_types=CP,
+        check=_asg_provider_field(
             "managedDraining", "ENABLED", "set managedDraining 'ENABLED' (or leave it unset)"
         ),
-        MEDIUM,
-        ADVISORY,
-        "Set managedDraining 'ENABLED'.",
+        remediation_steps="Set managedDraining 'ENABLED'.",
     ),
 ]

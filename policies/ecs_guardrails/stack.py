@@ -7,35 +7,25 @@ import fnmatch
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .core import (
+from .resource_types import (
     ASG,
     CAPACITY_PROVIDER,
-    HIGH,
     LAUNCH_TEMPLATE,
     LB_TYPES,
     LISTENER_RULE_TYPES,
     LISTENER_TYPES,
     LOG_GROUP,
-    MANDATORY,
-    MEDIUM,
     SERVICE,
     SG,
     SG_INGRESS,
     SG_RULE,
     TARGET_GROUP_TYPES,
     TASK_DEF,
-    Ctx,
-    Malformed,
-    Res,
-    Rule,
-    StackCtx,
-    Unknown,
-    as_list,
-    get,
-    to_int,
 )
+from .rule import HIGH, MANDATORY, MEDIUM, Ctx, Res, Rule, StackCtx
 from .security_groups import Ingress, ingress_rules
 from .task_definitions import containers
+from .values import Malformed, Unknown, as_list, get, to_int
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -79,7 +69,9 @@ class Index:
         if self._routers is None:
             routers: dict[str, list[Res]] = {}
             for lst in self.of(LISTENER_TYPES):
-                for tg in dict.fromkeys(t.urn for t in self.resolve(lst, "defaultActions", TARGET_GROUP_TYPES)):
+                for tg in dict.fromkeys(
+                    t.urn for t in self.resolve(lst, "defaultActions", TARGET_GROUP_TYPES)
+                ):
                     routers.setdefault(tg, []).extend(self.resolve(lst, "loadBalancerArn", LB_TYPES))
             for rule in self.of(LISTENER_RULE_TYPES):
                 for tg in dict.fromkeys(t.urn for t in self.resolve(rule, "actions", TARGET_GROUP_TYPES)):
@@ -323,39 +315,49 @@ def check_scale_in_protection(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]
 STACK = ("stack",)
 RULES = [
     Rule(
-        "ecs-service-target-group-routed",
-        "Every ECS service's target group is forwarded to by a listener or listener rule of a load "
-        "balancer in "
-        "the stack.",
-        STACK,
-        check_target_groups_routed,
-        HIGH,
-        MANDATORY,
-        "Add a listener default action or listener rule that forwards to the service's target group.",
+        name="ecs-service-target-group-routed",
+        description=(
+            "Every ECS service's target group is forwarded to by a listener or listener rule of a load "
+            "balancer in the stack."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=STACK,
         stack=True,
+        check=check_target_groups_routed,
+        remediation_steps=(
+            "Add a listener default action or listener rule that forwards to the service's target group."
+        ),
     ),
     Rule(
-        "ecs-lb-reaches-service-port",
-        "Security groups let the load balancer reach each service's container port (awsvpc) or the "
-        "instances' "
-        "host/ephemeral ports (bridge).",
-        STACK,
-        check_lb_reaches_service,
-        HIGH,
-        MANDATORY,
-        "Add an ingress rule on the service (or instance) security group from the load balancer's "
-        "security group "
-        "on the container port (bridge: 32768-65535).",
+        name="ecs-lb-reaches-service-port",
+        description=(
+            "Security groups let the load balancer reach each service's container port (awsvpc) or the "
+            "instances' host/ephemeral ports (bridge)."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=STACK,
         stack=True,
+        check=check_lb_reaches_service,
+        remediation_steps=(
+            "Add an ingress rule on the service (or instance) security group from the load balancer's "
+            "security group on the container port (bridge: 32768-65535)."
+        ),
     ),
     Rule(
-        "ecs-log-group-managed",
-        "Every awslogs-group a container names is a log group managed in the stack or listed in config.",
-        STACK,
-        check_log_groups_managed,
-        MEDIUM,
-        MANDATORY,
-        "Create aws.cloudwatch.LogGroup with that name in the program, or add it to externalLogGroups.",
+        name="ecs-log-group-managed",
+        description=(
+            "Every awslogs-group a container names is a log group managed in the stack or listed in config."
+        ),
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=STACK,
+        stack=True,
+        check=check_log_groups_managed,
+        remediation_steps=(
+            "Create aws.cloudwatch.LogGroup with that name in the program, or add it to externalLogGroups."
+        ),
         config={
             "externalLogGroups": {
                 "type": "array",
@@ -364,36 +366,43 @@ RULES = [
                 "description": "Log group names (globs) managed outside the stack.",
             }
         },
-        stack=True,
     ),
     Rule(
-        "sg-public-ingress-only-on-load-balancers",
-        "Security groups open to 0.0.0.0/0 or ::/0 are not attached to ECS services or container instances.",
-        STACK,
-        check_public_sg_attachment,
-        HIGH,
-        MANDATORY,
-        "Attach internet-facing security groups to load balancers only; admit the LB's group on the service.",
+        name="sg-public-ingress-only-on-load-balancers",
+        description=(
+            "Security groups open to 0.0.0.0/0 or ::/0 are not attached to ECS services or container "
+            "instances."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=STACK,
         stack=True,
+        check=check_public_sg_attachment,
+        remediation_steps=(
+            "Attach internet-facing security groups to load balancers only; admit the LB's group on the "
+            "service."
+        ),
     ),
     Rule(
-        "ecs-capacity-provider-asg-scale-in-protection",
-        "An ASG behind a capacity provider with managed termination protection sets protectFromScaleIn.",
-        STACK,
-        check_scale_in_protection,
-        MEDIUM,
-        MANDATORY,
-        "Set protectFromScaleIn true on the Auto Scaling group.",
+        name="ecs-capacity-provider-asg-scale-in-protection",
+        description=(
+            "An ASG behind a capacity provider with managed termination protection sets protectFromScaleIn."
+        ),
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=STACK,
         stack=True,
+        check=check_scale_in_protection,
+        remediation_steps="Set protectFromScaleIn true on the Auto Scaling group.",
     ),
     Rule(
-        "lb-listener-rule-priority-unique",
-        "Listener rules on one listener have unique priorities.",
-        STACK,
-        check_rule_priorities,
-        MEDIUM,
-        MANDATORY,
-        "Give each listener rule on a listener its own priority.",
+        name="lb-listener-rule-priority-unique",
+        description="Listener rules on one listener have unique priorities.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=STACK,
         stack=True,
+        check=check_rule_priorities,
+        remediation_steps="Give each listener rule on a listener its own priority.",
     ),
 ]

@@ -7,26 +7,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .core import (
-    ADVISORY,
-    CRITICAL,
-    HIGH,
-    LOW,
-    MANDATORY,
-    MEDIUM,
-    TASK_DEF,
-    Controls,
-    Ctx,
-    Malformed,
-    Rule,
-    as_dict,
-    as_list,
-    get,
-    parse_json,
-    to_bool,
-    to_int,
-    unwrap,
-)
+from .resource_types import TASK_DEF
+from .rule import ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, Controls, Ctx, Rule
+from .values import Malformed, as_dict, as_list, get, parse_json, to_bool, to_int, unwrap
 
 T = (TASK_DEF,)
 
@@ -330,14 +313,18 @@ def check_efs_transit(ctx: Ctx) -> Iterator[str]:
 
 RULES = [
     Rule(
-        "ecs-container-resource-limits",
-        "Every container declares cpu and a memory limit, within the maxima and the task-level totals.",
-        T,
-        check_resource_limits,
-        HIGH,
-        MANDATORY,
-        "Set 'cpu' and 'memory' (hard limit, MiB) on every container; keep their sums within the task's cpu "
-        "and memory.",
+        name="ecs-container-resource-limits",
+        description=(
+            "Every container declares cpu and a memory limit, within the maxima and the task-level totals."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=check_resource_limits,
+        remediation_steps=(
+            "Set 'cpu' and 'memory' (hard limit, MiB) on every container; keep their sums within the task's "
+            "cpu and memory."
+        ),
         config={
             "maxContainerCpu": {
                 "type": "integer",
@@ -360,14 +347,18 @@ RULES = [
         controls=Controls(checkov=()),
     ),
     Rule(
-        "ecs-container-logging-required",
-        "Every container sends its logs through an allowed log driver; awslogs names a group and region.",
-        T,
-        check_logging,
-        HIGH,
-        MANDATORY,
-        "Set logConfiguration {logDriver: 'awslogs', options: {awslogs-group, awslogs-region, "
-        "awslogs-stream-prefix}} on every container.",
+        name="ecs-container-logging-required",
+        description=(
+            "Every container sends its logs through an allowed log driver; awslogs names a group and region."
+        ),
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=check_logging,
+        remediation_steps=(
+            "Set logConfiguration {logDriver: 'awslogs', options: {awslogs-group, awslogs-region, "
+            "awslogs-stream-prefix}} on every container."
+        ),
         config={
             "allowedLogDrivers": {
                 "type": "array",
@@ -379,13 +370,13 @@ RULES = [
         controls=Controls(fsbp=("ECS.9",), cdk_nag=("AwsSolutions-ECS7",)),
     ),
     Rule(
-        "ecs-task-max-containers",
-        "A task definition has at most 10 containers (or a lower configured maximum).",
-        T,
-        check_max_containers,
-        MEDIUM,
-        MANDATORY,
-        "Split the containers over several task definitions.",
+        name="ecs-task-max-containers",
+        description="A task definition has at most 10 containers (or a lower configured maximum).",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=T,
+        check=check_max_containers,
+        remediation_steps="Split the containers over several task definitions.",
         config={
             "maxContainers": {
                 "type": "integer",
@@ -397,73 +388,80 @@ RULES = [
         },
     ),
     Rule(
-        "ecs-container-no-privileged",
-        "No container runs privileged.",
-        T,
-        check_privileged,
-        CRITICAL,
-        MANDATORY,
-        "Remove privileged: true; add only the Linux capabilities the container needs.",
+        name="ecs-container-no-privileged",
+        description="No container runs privileged.",
+        level=MANDATORY,
+        severity=CRITICAL,
+        resource_types=T,
+        check=check_privileged,
+        remediation_steps="Remove privileged: true; add only the Linux capabilities the container needs.",
         controls=Controls(fsbp=("ECS.4",)),
     ),
     Rule(
-        "ecs-task-no-host-network",
-        "The task does not use the host network mode.",
-        T,
-        _mode_check("networkMode", "network stack"),
-        HIGH,
-        MANDATORY,
-        "Use networkMode 'awsvpc' or 'bridge'.",
+        name="ecs-task-no-host-network",
+        description="The task does not use the host network mode.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=_mode_check("networkMode", "network stack"),
+        remediation_steps="Use networkMode 'awsvpc' or 'bridge'.",
         controls=Controls(fsbp=("ECS.1",)),
     ),
     Rule(
-        "ecs-task-no-host-pid",
-        "The task does not share the host's process namespace.",
-        T,
-        _mode_check("pidMode", "process namespace"),
-        HIGH,
-        MANDATORY,
-        "Remove pidMode 'host'.",
+        name="ecs-task-no-host-pid",
+        description="The task does not share the host's process namespace.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=_mode_check("pidMode", "process namespace"),
+        remediation_steps="Remove pidMode 'host'.",
         controls=Controls(fsbp=("ECS.3",)),
     ),
     Rule(
-        "ecs-task-no-host-ipc",
-        "The task does not share the host's IPC namespace.",
-        T,
-        _mode_check("ipcMode", "IPC namespace"),
-        HIGH,
-        MANDATORY,
-        "Remove ipcMode 'host'.",
+        name="ecs-task-no-host-ipc",
+        description="The task does not share the host's IPC namespace.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=_mode_check("ipcMode", "IPC namespace"),
+        remediation_steps="Remove ipcMode 'host'.",
     ),
     Rule(
-        "ecs-container-non-root-user",
-        "Every container runs as a non-root user.",
-        T,
-        check_non_root,
-        MEDIUM,
-        ADVISORY,
-        "Set 'user' to a non-root uid[:gid] the image supports.",
+        name="ecs-container-non-root-user",
+        description="Every container runs as a non-root user.",
+        level=ADVISORY,
+        severity=MEDIUM,
+        resource_types=T,
+        check=check_non_root,
+        remediation_steps="Set 'user' to a non-root uid[:gid] the image supports.",
         controls=Controls(fsbp=("ECS.1",)),
     ),
     Rule(
-        "ecs-container-readonly-root-fs",
-        "Every container has a read-only root filesystem.",
-        T,
-        check_readonly_root,
-        MEDIUM,
-        ADVISORY,
-        "Set readonlyRootFilesystem true; mount writable paths as volumes (note: ECS Exec needs a "
-        "writable fs).",
+        name="ecs-container-readonly-root-fs",
+        description="Every container has a read-only root filesystem.",
+        level=ADVISORY,
+        severity=MEDIUM,
+        resource_types=T,
+        check=check_readonly_root,
+        remediation_steps=(
+            "Set readonlyRootFilesystem true; mount writable paths as volumes (note: ECS Exec needs a "
+            "writable fs)."
+        ),
         controls=Controls(fsbp=("ECS.5",), checkov=("CKV_AWS_336",)),
     ),
     Rule(
-        "ecs-container-no-plaintext-secrets",
-        "No AWS keys or secret-like names (PASSWORD, SECRET, TOKEN, ...) in container environment variables.",
-        T,
-        check_plaintext_secrets,
-        CRITICAL,
-        MANDATORY,
-        "Move the value to Secrets Manager or SSM and reference it in the container's 'secrets'.",
+        name="ecs-container-no-plaintext-secrets",
+        description=(
+            "No AWS keys or secret-like names (PASSWORD, SECRET, TOKEN, ...) in container environment "
+            "variables."
+        ),
+        level=MANDATORY,
+        severity=CRITICAL,
+        resource_types=T,
+        check=check_plaintext_secrets,
+        remediation_steps=(
+            "Move the value to Secrets Manager or SSM and reference it in the container's 'secrets'."
+        ),
         config={
             "secretNamePattern": {
                 "type": "string",
@@ -480,13 +478,13 @@ RULES = [
         controls=Controls(fsbp=("ECS.8",), cdk_nag=("AwsSolutions-ECS2",)),
     ),
     Rule(
-        "ecs-container-image-pinned",
-        "Every image is pinned to a version tag or digest (no 'latest', no untagged).",
-        T,
-        check_image_pinned,
-        HIGH,
-        MANDATORY,
-        "Reference images as repository:1.2.3 or repository@sha256:<digest>.",
+        name="ecs-container-image-pinned",
+        description="Every image is pinned to a version tag or digest (no 'latest', no untagged).",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=check_image_pinned,
+        remediation_steps="Reference images as repository:1.2.3 or repository@sha256:<digest>.",
         config={
             "requireDigest": {
                 "type": "boolean",
@@ -496,13 +494,13 @@ RULES = [
         },
     ),
     Rule(
-        "ecs-container-image-registry",
-        "Images come from allowed registries (glob patterns on the registry host).",
-        T,
-        check_image_registry,
-        HIGH,
-        MANDATORY,
-        "Mirror the image into an allowed registry (e.g. your ECR).",
+        name="ecs-container-image-registry",
+        description="Images come from allowed registries (glob patterns on the registry host).",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=T,
+        check=check_image_registry,
+        remediation_steps="Mirror the image into an allowed registry (e.g. your ECR).",
         config={
             "allowedRegistries": {
                 "type": "array",
@@ -513,32 +511,32 @@ RULES = [
         },
     ),
     Rule(
-        "ecs-task-separate-roles",
-        "The task role differs from the execution role.",
-        T,
-        check_separate_roles,
-        MEDIUM,
-        MANDATORY,
-        "Create a dedicated task role with only the application's permissions.",
+        name="ecs-task-separate-roles",
+        description="The task role differs from the execution role.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=T,
+        check=check_separate_roles,
+        remediation_steps="Create a dedicated task role with only the application's permissions.",
         controls=Controls(checkov=("CKV_AWS_249",)),
     ),
     Rule(
-        "ecs-bridge-dynamic-host-ports",
-        "Bridge-mode containers use dynamic host ports (hostPort 0).",
-        T,
-        check_bridge_host_ports,
-        LOW,
-        ADVISORY,
-        "Set hostPort 0 (or omit it) in bridge mode.",
+        name="ecs-bridge-dynamic-host-ports",
+        description="Bridge-mode containers use dynamic host ports (hostPort 0).",
+        level=ADVISORY,
+        severity=LOW,
+        resource_types=T,
+        check=check_bridge_host_ports,
+        remediation_steps="Set hostPort 0 (or omit it) in bridge mode.",
     ),
     Rule(
-        "ecs-task-efs-transit-encryption",
-        "EFS volumes of a task use transit encryption.",
-        T,
-        check_efs_transit,
-        MEDIUM,
-        MANDATORY,
-        "Set efsVolumeConfiguration.transitEncryption 'ENABLED'.",
+        name="ecs-task-efs-transit-encryption",
+        description="EFS volumes of a task use transit encryption.",
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=T,
+        check=check_efs_transit,
+        remediation_steps="Set efsVolumeConfiguration.transitEncryption 'ENABLED'.",
         controls=Controls(checkov=("CKV_AWS_97",)),
     ),
 ]

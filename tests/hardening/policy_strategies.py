@@ -4,9 +4,10 @@ Shared by tests/hardening/test_policy_fuzz.py and bench/fuzz_policies.py. Resour
 realistic shapes (so rules get past their "malformed" exits) and are then mutated: unknown sentinels,
 secrets, nulls, wrong types, numbers as strings, nested garbage, broken or wrong-shaped JSON, very large
 container lists. Every case runs through the pack's real `_PolicyAnalyzerServicer` (Remediate, Analyze,
-AnalyzeStack). The servicer lets any exception from a policy's validate/remediate propagate (only
-UnknownValueError and not-applicable are turned into results), and the pack's own wrapper turns an exception
-inside a rule into a "could not evaluate" violation: both count as "a policy raised"."""
+AnalyzeStack; built by tests/policies/pack_driver.py). The servicer lets any exception from a policy's
+validate/remediate propagate (only UnknownValueError and not-applicable are turned into results), and the
+pack's own wrapper turns an exception inside a rule into a "could not evaluate" violation: both count as
+"a policy raised"."""
 
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ from typing import Any
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "policies") not in sys.path:
-    sys.path.insert(0, str(ROOT / "policies"))
+for _path in (ROOT / "policies", ROOT / "tests" / "policies"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 import ecs_guardrails  # noqa: E402
-from ecs_guardrails.core import Ctx, unwrap  # noqa: E402
 from ecs_guardrails.pack import build_rules  # noqa: E402
-from ecs_guardrails.testing import (  # noqa: E402
+from ecs_guardrails.rule import Ctx  # noqa: E402
+from ecs_guardrails.values import unwrap  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
+from pack_driver import (  # noqa: E402
     LEVEL_NAMES,
     SIG_KEY,
     UNKNOWN,
@@ -45,12 +49,11 @@ from ecs_guardrails.testing import (  # noqa: E402
     to_struct,
     urn_of,
 )
-from google.protobuf import json_format  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ASSET_VALUE  # noqa: E402
 
-INTERNAL_ERROR = "could not evaluate '"  # core._internal_error: a rule raised and the wrapper caught it
+INTERNAL_ERROR = "could not evaluate '"  # adapters._internal_error: a rule raised and the wrapper caught it
 OTHER_TYPE = "aws:s3/bucketV2:BucketV2"  # a type no rule lists: the "*" rules still run on it
 _TOKEN = re.compile(r"^aws:[A-Za-z0-9-]+/[A-Za-z0-9]+:[A-Za-z0-9]+$")
 

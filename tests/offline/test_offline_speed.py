@@ -1,6 +1,6 @@
-"""Speed work-arounds change nothing: the pack's per-request memo gives the verdicts of the plain SDK
-servicer, analysis spread over several pack processes those of one, and the program run in its own
-process, analyzed as it registers, what the in-process run analyzed afterwards gives."""
+"""Speed work-arounds change nothing: analysis spread over several pack processes gives the verdicts
+of one, and the program run in its own process, analyzed as it registers, what the in-process run
+analyzed afterwards gives. (The pack's request memo: test_pack_memo.py.)"""
 
 from __future__ import annotations
 
@@ -23,39 +23,18 @@ POLICIES = REPO / "policies"
 
 @pytest.fixture(scope="module")
 def guardrails() -> Any:
-    sys.path.insert(0, str(POLICIES))
+    """The tests' driver of the real pack, whose `make_servicer()` builds its servicer (tests/policies/)."""
+    sys.path.insert(0, str(REPO / "tests" / "policies"))
     try:
-        from ecs_guardrails import core, pack
+        import pack_driver
 
-        yield core, pack
+        yield pack_driver
     finally:
-        core.install_request_memo(True)
-        sys.path.remove(str(POLICIES))
-
-
-@pytest.mark.parametrize("mode", ["preview", "update"])
-def test_request_memo_gives_the_verdicts_of_the_unpatched_servicer(guardrails: Any, mode: str) -> None:
-    core, pack = guardrails
-    project = load_project(REPO)
-    config = load_stack_config(project, "dev")
-    dry_run = mode == "preview"
-    run = run_program(project, "dev", config, dry_run=dry_run)
-    given = load_policy_config_file(POLICIES / "config" / "dev.json")
-    kwargs: dict[str, Any] = dict(
-        project=project.name, stack="dev", organization="organization", dry_run=dry_run, config=config
-    )
-    verdicts = {}
-    for memo in (False, True):
-        core.install_request_memo(memo)
-        analyzer = Analyzer(None, stub=InProcessStub(pack.make_servicer()), **kwargs)
-        analyzer.start(given)
-        verdicts[memo] = _verdicts(analyzer.analyze(run.registrations, run.root.urn))  # type: ignore[union-attr]
-    assert verdicts[True] == verdicts[False]
-    assert verdicts[True][0], "the dev stack has findings"
+        sys.path.remove(str(REPO / "tests" / "policies"))
 
 
 def test_analysis_spread_over_several_packs_equals_one_pack(guardrails: Any) -> None:
-    _core, pack = guardrails
+    pack = guardrails
     project = load_project(REPO)
     config = load_stack_config(project, "dev")
     kwargs: dict[str, Any] = dict(
@@ -116,7 +95,7 @@ def _records(registrations: list[Any]) -> dict[str, tuple[Any, ...]]:
 def test_language_host_streamed_equals_in_process_run(guardrails: Any, mode: str) -> None:
     """The program in its own process, each resource analyzed as it registers, gives the registrations,
     verdicts, remediated inputs and AnalyzeStack view of the in-process run analyzed afterwards."""
-    _core, pack = guardrails
+    pack = guardrails
     project = load_project(REPO)
     config = load_stack_config(project, "dev")
     dry_run = mode == "preview"

@@ -1,18 +1,10 @@
-"""Fixtures: the pack's real servicer in-process (see policies/ecs_guardrails/testing.py)."""
+"""Fixtures: the pack's real servicer in-process (see pack_driver.py)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_POLICIES = str(Path(__file__).resolve().parents[2] / "policies")
-if _POLICIES not in sys.path:
-    sys.path.insert(0, _POLICIES)
-
-from ecs_guardrails.testing import Analyzer  # noqa: E402
-from pack_fixtures import load_config  # noqa: E402
+from pack_driver import Analyzer
+from pack_fixtures import load_config
 
 
 @pytest.fixture(scope="session")

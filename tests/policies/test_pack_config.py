@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 from ecs_guardrails.pack import build_rules
-from ecs_guardrails.testing import Analyzer, resolve_config
+from pack_driver import Analyzer, PolicyError, resolve_config
 from pack_fixtures import load_config
 
 RULES = build_rules()
@@ -53,10 +53,21 @@ def test_all_key_and_bad_values():
     resolved = resolve_config({"all": "advisory", "ecs-container-logging-required": "mandatory"})
     assert resolved["ecs-container-resource-limits"][0] == "advisory"
     assert resolved["ecs-container-logging-required"][0] == "mandatory"
-    with pytest.raises(jsonschema.ValidationError):
+    with pytest.raises(PolicyError, match="log-group-retention: minRetentionDays: 8 is not one of"):
         resolve_config({"log-group-retention": {"minRetentionDays": 8}})
-    with pytest.raises(ValueError):
+    with pytest.raises(PolicyError, match="'sometimes' is not valid"):
+        resolve_config({"log-group-retention": "sometimes"})
+    with pytest.raises(ValueError, match="typo-policy"):
         resolve_config({"typo-policy": {}}, strict=True)
+    with pytest.raises(
+        ValueError, match=r"log-group-retention: config names unknown properties: \['minRetention'\]"
+    ):
+        resolve_config({"log-group-retention": {"minRetention": 30}}, strict=True)
+    assert resolve_config({"log-group-retention": {"minRetention": 30}})["log-group-retention"][1] == {
+        "minRetentionDays": 14,
+        "allowNeverExpire": False,
+        "minRetention": 30,
+    }, "without strict, an unknown property passes through as the CLI passes it"
 
 
 def test_disabled_policy_does_not_run():

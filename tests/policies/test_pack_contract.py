@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ecs_guardrails.testing import UNKNOWN, StackResource, urn_of
+from pack_driver import UNKNOWN, StackResource, urn_of
 from pack_fixtures import (
     ALB,
     ASG,

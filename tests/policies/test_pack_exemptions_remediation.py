@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_guardrails.testing import UNKNOWN, Analyzer
+from pack_driver import UNKNOWN, Analyzer
 from pack_fixtures import LB, LG, SVC, good, names
 
 EXEMPT = {

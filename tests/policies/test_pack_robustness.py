@@ -8,7 +8,9 @@ import json
 
 import pytest
 from ecs_guardrails.pack import build_rules
-from ecs_guardrails.testing import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pack_driver import (
     UNKNOWN,
     UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
@@ -16,8 +18,6 @@ from ecs_guardrails.testing import (
     UNKNOWN_OBJECT,
     secret,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pack_fixtures import GOOD, LB, LG, LT, SG, SG_INGRESS, SVC, TD, container, good, names, task_def
 
 PREVIEW_NOTE = "during preview"

@@ -340,7 +340,7 @@ def test_alb_tokens_good(analyzer, rtype):
     "policy,rtype,props", PASS_EXTRA, ids=[f"{c[0]}-{i}" for i, c in enumerate(PASS_EXTRA)]
 )
 def test_passes(policy, rtype, props):
-    from ecs_guardrails.testing import Analyzer
+    from pack_driver import Analyzer
 
     a = Analyzer({"ecs-service-load-balancer-required": {"exemptServiceNames": ["worker"]}})
     assert policy not in names(a.analyze(rtype, props))
@@ -364,7 +364,7 @@ def test_message_names_container(analyzer):
 
 
 def test_soft_memory_allowed_by_config():
-    from ecs_guardrails.testing import Analyzer
+    from pack_driver import Analyzer
 
     a = Analyzer({"ecs-container-resource-limits": {"allowSoftMemoryLimit": True, "maxContainerCpu": 128}})
     diags = a.analyze(TD, task_def([container(memory=None, cpu=100)]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ecs_guardrails.testing import UNKNOWN, Analyzer, StackResource, urn_of
+from pack_driver import UNKNOWN, Analyzer, StackResource, urn_of
 from pack_fixtures import (
     LB,
     LG,

@@ -8,8 +8,8 @@ import sys
 
 import grpc
 from ecs_guardrails.pack import build_rules
-from ecs_guardrails.testing import to_struct
 from google.protobuf import empty_pb2
+from pack_driver import to_struct
 from pack_fixtures import POLICIES
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 

@@ -10,8 +10,8 @@ import yaml
 
 from .harness import ROOT, Recorder
 
-sys.path.insert(0, str(ROOT / "policies"))
-from ecs_guardrails.testing import Analyzer, StackResource, urn_of
+sys.path.insert(0, str(ROOT / "tests" / "policies"))
+from pack_driver import Analyzer, StackResource, urn_of
 
 EXAMPLES = ROOT / "examples"
 
