@@ -27,7 +27,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
-from . import fakes
+from . import fakes, provider_check
 from .properties import UNKNOWN, dict_to_struct, struct_to_dict
 from .stack_config import Project, StackConfig
 
@@ -79,6 +79,18 @@ class RunResult:
     def root(self) -> Registration | None:
         return next((r for r in self.registrations if r.type == ROOT_STACK_TYPE), None)
 
+    @property
+    def unanalysed(self) -> list[tuple[str, str]]:
+        """(URN, type) of every remote component the preview did not expand: its children are
+        missing, so the pack's verdict covers only part of the stack."""
+        return unanalysed(self.registrations)
+
+
+def unanalysed(registrations: list[Registration]) -> list[tuple[str, str]]:
+    from .awsx import is_emulated
+
+    return [(r.urn, r.type) for r in registrations if r.remote and not is_emulated(r.type)]
+
 
 def _features() -> list[int]:
     from pulumi.runtime.proto import resource_pb2 as rp
@@ -115,6 +127,7 @@ class RecordingMonitor:
         self.registrations: dict[str, Registration] = {}
         self.invokes: list[str] = []
         self.warnings: list[str] = []
+        self.errors: list[str] = []  # what the engine would fail the preview with (Check, Construct)
         self.outputs_registered: list[str] = []  # URNs whose outputs RegisterResourceOutputs set
         self._lock = threading.Lock()
 
@@ -197,6 +210,9 @@ class RecordingMonitor:
 
         urn = self.make_urn(req.parent, req.type, req.name)
         inputs = struct_to_dict(req.object)
+        checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith("pulumi:providers:")
+        if checked:
+            inputs = self._check(req.type, req.name, urn, inputs)
         parent_reg = self.registrations.get(req.parent) if req.parent else None
         options: dict[str, Any] = {}
         protect = (
@@ -258,19 +274,58 @@ class RecordingMonitor:
             pass
         elif req.custom:
             reg.id = "" if self.dry_run else (req.importId or fakes.fake_id(req.type, req.name, urn))
-            obj = dict(inputs)
+            obj = provider_check.planned_outputs(req.type, inputs) if checked and self.dry_run else dict(inputs)
             if not self.dry_run and not req.type.startswith("pulumi:providers:"):
                 obj.update(fakes.computed_outputs(req.type, req.name, urn, inputs, self.region))
-            reg.outputs = obj
-        elif req.remote and not self.dry_run:
-            obj = fakes.computed_outputs(req.type, req.name, urn, inputs, self.region)
             reg.outputs = obj
         with self._lock:
             if urn in self.registrations:
                 raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self.registrations[urn] = reg
             self._recorded(reg)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=reg.id, object=dict_to_struct(obj))
+        property_dependencies: dict[str, list[str]] = {}
+        if req.remote:
+            obj, property_dependencies = self._construct(reg, req)
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn,
+            id=reg.id,
+            object=dict_to_struct(obj),
+            propertyDependencies={
+                k: resource_pb2.RegisterResourceResponse.PropertyDependencies(urns=v)
+                for k, v in property_dependencies.items()
+            },
+        )
+
+    # -- what the engine does beyond recording (offline.provider_check, offline.awsx) ----------------
+
+    def _check(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The provider's checked inputs; a failed Check fails the preview (the inputs stay as sent)."""
+        try:
+            return provider_check.check(type_, name, urn, inputs)
+        except provider_check.CheckFailure as e:
+            self.errors.append(str(e))
+            return inputs
+
+    def _construct(self, reg: Registration, req: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A remote component: registers its children as its provider's Construct would and returns
+        its outputs and their property dependencies; a type `offline.awsx` cannot expand is named
+        as not analysed (a warning) and answered as before (update: placeholders)."""
+        from . import awsx
+
+        try:
+            result = awsx.construct(self, reg, req)
+        except awsx.ConstructError as e:
+            self.errors.append(f"{reg.type} '{reg.name}': {e}")
+            return {}, {}
+        if result is None:
+            self.warnings.append(awsx.not_analysed_message(reg.type, reg.name, reg.urn))
+            outputs = {} if self.dry_run else fakes.computed_outputs(reg.type, reg.name, reg.urn, reg.inputs, self.region)
+            dependencies: dict[str, list[str]] = {}
+        else:
+            outputs, dependencies = result.outputs, result.property_dependencies
+        reg.outputs = outputs
+        self.outputs_registered.append(reg.urn)
+        return outputs, dependencies
 
     def RegisterResourceOutputs(self, req: Any) -> Any:
         reg = self.registrations.get(req.urn)
@@ -508,6 +563,7 @@ def run_program(
     _drop_program_modules(project.directory, before)
     duration = time.perf_counter() - start
     logs = engine.logs + [LogEntry("warning", w) for w in monitor.warnings]
+    logs += [LogEntry("error", e) for e in monitor.errors]
     errors = [entry.message for entry in logs if entry.severity == "error"]
     if "error" in outcome or errors:
         message = outcome.get("error") or ""
