@@ -11,6 +11,7 @@ context is discarded afterwards, so callers in the main thread keep their own Pu
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import os
@@ -23,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import empty_pb2
 
@@ -32,6 +33,7 @@ from .properties import UNKNOWN, dict_to_struct, struct_to_dict
 from .stack_config import Project, StackConfig
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+T = TypeVar("T")
 
 
 class ProgramError(Exception):
@@ -130,6 +132,9 @@ class RecordingMonitor:
         self.errors: list[str] = []  # what the engine would fail the preview with (Check, Construct)
         self.outputs_registered: list[str] = []  # URNs whose outputs RegisterResourceOutputs set
         self._lock = threading.Lock()
+        # The program's event loop and its thread (set by the runner): see `_on_program_loop`.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: threading.Thread | None = None
 
     # -- URNs and providers --------------------------------------------------------------------------
 
@@ -210,6 +215,8 @@ class RecordingMonitor:
 
         urn = self.make_urn(req.parent, req.type, req.name)
         inputs = struct_to_dict(req.object)
+        if (req.custom or req.remote) and not req.type.startswith("pulumi:providers:"):
+            self._load_class(req.type)
         checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith("pulumi:providers:")
         if checked:
             inputs = self._check(req.type, req.name, urn, inputs)
@@ -297,6 +304,34 @@ class RecordingMonitor:
         )
 
     # -- what the engine does beyond recording (offline.provider_check, offline.awsx) ----------------
+
+    def _on_program_loop(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the program's event-loop thread and wait for it.
+
+        The SDK's generated packages load their modules lazily (`pulumi._utils.lazy_import`), which
+        is not thread-safe: a module being loaded in one thread is half-empty for another. The SDK
+        touches them on the loop thread (type hints of outputs); this monitor runs in the SDK's
+        executor threads. Loading a type's class here, on the same thread as the SDK, avoids the
+        race (seen: "module 'pulumi_aws.cloudwatch' has no attribute 'LogGroup'")."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or threading.current_thread() is self.loop_thread:
+            return fn()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def call() -> None:
+            try:
+                done.set_result(fn())
+            except BaseException as e:
+                done.set_exception(e)
+
+        loop.call_soon_threadsafe(call)
+        return done.result()
+
+    def _load_class(self, type_: str) -> None:
+        """Import a type's SDK class (and resolve its output types) once, on the program's thread;
+        afterwards `provider_check.resource_schema` and `fakes.computed_outputs` only read it."""
+        if not provider_check.resource_schema_cached(type_):
+            self._on_program_loop(lambda: provider_check.resource_schema(type_))
 
     def _check(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """The provider's checked inputs; a failed Check fails the preview (the inputs stay as sent)."""
@@ -496,6 +531,7 @@ def _run_in_thread(
     settings.ROOT.set(None)
     _skip_source_positions()
     loop = asyncio.new_event_loop()
+    monitor.loop, monitor.loop_thread = loop, threading.current_thread()
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(lambda _loop, _ctx: None)  # unobserved task errors: the run reports them
     try:

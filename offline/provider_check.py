@@ -26,7 +26,6 @@ unknown; `tagsAll` is the known `tags` when those are known, as the provider com
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import sys
@@ -181,16 +180,25 @@ class ResourceSchema:
         return self.outputs - self.inputs - {"id", "urn"}
 
 
-@functools.cache
+def resource_schema_cached(type_: str) -> bool:
+    """Whether `resource_schema(type_)` is known (no import needed)."""
+    return type_ in _SCHEMAS
+
+
+_SCHEMAS: dict[str, ResourceSchema] = {}
+
+
 def resource_schema(type_: str) -> ResourceSchema | None:
     """Input and output names of a type, from its generated SDK class and `<Class>Args`.
 
     SDK internal: `pulumi._types` reads the classes' property metadata (as `fakes.computed_outputs`
     does); it is checked here and fails loudly when its shape changes."""
+    if type_ in _SCHEMAS:
+        return _SCHEMAS[type_]
     from . import fakes
 
     cls = fakes.resource_class(type_)
-    if cls is None:
+    if cls is None:  # its package is not imported (yet): nothing to cache
         return None
     import pulumi._types as pulumi_types
 
@@ -199,7 +207,8 @@ def resource_schema(type_: str) -> ResourceSchema | None:
             raise RuntimeError(f"pulumi._types.{fn} is missing: this pulumi SDK is not supported offline")
     args_cls = getattr(sys.modules[cls.__module__], f"{cls.__name__}Args", None)
     inputs = frozenset(pulumi_types.input_type_py_to_pulumi_names(args_cls).values()) if args_cls else frozenset()
-    return ResourceSchema(inputs, frozenset(pulumi_types.resource_types(cls)))
+    schema = _SCHEMAS[type_] = ResourceSchema(inputs, frozenset(pulumi_types.resource_types(cls)))
+    return schema
 
 
 def _random_part(urn: str, autoname: AutoName) -> str:

@@ -128,7 +128,10 @@ def ref_urn(value: Any) -> str | None:
 
 def _argument(value: Any) -> Any:
     """A component input as awsx's Construct sees it: output values unwrapped (unknown when they
-    carry no value, secret when marked so); resource references and secrets kept."""
+    carry no value, secret when marked so); resource references and secrets kept; integral numbers
+    as ints (the wire has only doubles, JavaScript only numbers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, list):
         return [_argument(v) for v in value]
     if not isinstance(value, dict):
