@@ -102,6 +102,18 @@ def secret(value: Any) -> dict[str, Any]:
     return {SIG: SECRET_SIG, "value": value}
 
 
+def opened(value: Any) -> Any:
+    """A secret object or list opened one level: its members become secrets (nothing is revealed,
+    as reading a secret Output's field keeps it secret)."""
+    if is_secret(value):
+        inner = value.get("value")
+        if isinstance(inner, dict):
+            return {k: secret(v) for k, v in inner.items()}
+        if isinstance(inner, list):
+            return [secret(v) for v in inner]
+    return value
+
+
 def known(value: Any) -> bool:
     return not contains_unknown(plain(value))
 
@@ -182,7 +194,7 @@ class Args:
 
     def sub(self, key: str) -> Args | None:
         """A nested object argument; its values inherit this argument's dependencies."""
-        value = reveal(self.values.get(key))
+        value = opened(self.values.get(key))
         if value is None:
             return None
         if not isinstance(value, dict):

@@ -17,9 +17,9 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from ..properties import UNKNOWN
+from ..properties import SIG, UNKNOWN
 from . import subnets
-from .construct import Args, Construct, ConstructError, Node, Out, lift, plain, reveal
+from .construct import Args, Construct, ConstructError, Node, Out, lift, opened, plain
 
 # The aws.ec2.Vpc inputs of awsx's VpcArgs (the rest are awsx's own and dropped by aws.ec2.Vpc).
 VPC_INPUTS = (
@@ -184,13 +184,13 @@ def vpc(ctx: Construct) -> dict[str, Any]:
     args, name = ctx.args, ctx.name
     _validate(args)
     endpoint_strategy = args.prompt("vpcEndpointStrategy", "Legacy")
-    endpoint_specs = [reveal(s) for s in args.prompt("vpcEndpointSpecs", [])]
+    endpoint_specs = [opened(s) for s in _known_list(args, "vpcEndpointSpecs")]
     endpoints = [(spec, _endpoint_type(spec, endpoint_strategy)) for spec in endpoint_specs]
     dns = _dns_defaults(args, endpoint_strategy, endpoints)
     azs = _availability_zones(ctx, args)
     nat = args.sub("natGateways") or Args({})
     nat_strategy = nat.prompt("strategy", "OnePerAz")
-    allocation_ids = reveal(nat.value("elasticIpAllocationIds", []))
+    allocation_ids = opened(nat.value("elasticIpAllocationIds", []))
     if not isinstance(allocation_ids, list):
         raise ConstructError("'natGateways.elasticIpAllocationIds' must be a list known when the VPC is constructed")
     _validate_eips(nat_strategy, allocation_ids, len(azs))
@@ -198,7 +198,7 @@ def vpc(ctx: Construct) -> dict[str, Any]:
     name_tag_strategy = args.prompt("subnetNameTagStrategy", "Legacy")
     if name_tag_strategy == "AvailabilityZone":
         subnets.validate_az_suffixes(azs)
-    user_tags = reveal(args.value("tags", {})) if isinstance(reveal(args.value("tags", {})), dict) else {}
+    user_tags = _tags(args.value("tags"))
     shared_tags = {"Name": name, **user_tags}
     tags_deps = args.deps("tags")
 
@@ -207,7 +207,7 @@ def vpc(ctx: Construct) -> dict[str, Any]:
     cidr_input = cidr_arg if cidr_arg is not None else (None if "ipv4IpamPoolId" in args else "10.0.0.0/16")
     if cidr_arg is None and "ipv4IpamPoolId" not in args:
         prompt_cidr = "10.0.0.0/16"
-    spec_inputs = [reveal(s) for s in args.prompt("subnetSpecs")] if "subnetSpecs" in args else None
+    spec_inputs = [opened(s) for s in _known_list(args, "subnetSpecs")] if "subnetSpecs" in args else None
     az_mask = args.prompt("availabilityZoneCidrMask")
 
     def decide(cidr: str | None) -> tuple[list[subnets.SubnetSpec], Any, Any]:
@@ -267,7 +267,7 @@ def vpc(ctx: Construct) -> dict[str, Any]:
                 vpc_ipv6,
                 assign,
             )
-            spec_tags = reveal(spec.tags) if isinstance(reveal(spec.tags), dict) else {}
+            spec_tags = _tags(spec.tags)
             subnet = ctx.register(
                 "aws:ec2/subnet:Subnet",
                 spec.resource_name,
@@ -373,6 +373,20 @@ def vpc(ctx: Construct) -> dict[str, Any]:
     }
 
 
+def _known_list(args: Args, key: str) -> list[Any]:
+    """A list argument awsx iterates while it builds the children (its members may be computed)."""
+    value = opened(args.value(key, []))
+    if not isinstance(value, list) or any(not isinstance(v, dict) for v in value):
+        raise ConstructError(f"'{key}' must be a list of objects known when the VPC is constructed")
+    return value
+
+
+def _tags(value: Any) -> dict[str, Any]:
+    """A tags argument as a mapping (secret values kept); an unknown or absent one adds none."""
+    value = opened(value)
+    return value if isinstance(value, dict) and SIG not in value else {}
+
+
 def _is_ipv4_cidr(value: Any) -> bool:
     try:
         ipaddress.IPv4Network(value, strict=False)
@@ -413,7 +427,7 @@ def _endpoint(
     region = given.get("region") or args.get("region")
     auto_interface = strategy == "Auto" and kind == "interface"
     auto_gateway = strategy == "Auto" and kind == "gateway"
-    tags = {**shared_tags, **(reveal(spec.get("tags")) if isinstance(reveal(spec.get("tags")), dict) else {})}
+    tags = {**shared_tags, **_tags(spec.get("tags"))}
     subnet_ids: Any = given.get("subnetIds")
     if auto_interface and "subnetIds" not in given and "subnetConfigurations" not in given:
         subnet_ids = []

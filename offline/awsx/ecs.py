@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..properties import UNKNOWN
-from .construct import Args, Construct, ConstructError, Node, Out, lift, plain, reveal
+from .construct import Args, Construct, ConstructError, Node, Out, lift, opened, plain, reveal
 from .ec2 import default_vpc
 from .log_groups import default_log_group
 from .roles import EXECUTION_ROLE_POLICY, default_role, js_json, sha1_8
@@ -94,7 +94,7 @@ def _containers(args: Args) -> dict[str, dict[str, Any]] | None:
     """`normalizeTaskDefinitionContainers`: name -> container; None when a name is unknown."""
     container, containers = args.value("container"), args.value("containers")
     if containers is not None and container is None:
-        containers = reveal(containers)
+        containers = opened(containers)
         if not isinstance(containers, dict):
             raise ConstructError("'containers' must be an object of container definitions")
         return dict(containers)
@@ -132,12 +132,12 @@ def _target_group(ctx: Construct, mapping: dict[str, Any]) -> Node | None:
 def _definition(ctx: Construct, name: str, container: dict[str, Any], log_id: Out | None, deps: tuple[str, ...]) -> Out:
     """`computeContainerDefinition`: the container with resolved port mappings, its name, and
     `awslogs` logging to the default log group unless it configures logging itself."""
-    container = reveal(container) if isinstance(reveal(container), dict) else container
+    container = opened(container)
     mappings = container.get("portMappings")
     resolved: Out | None = None
     if mappings is not None:
         parts = []
-        for mapping in reveal(mappings):
+        for mapping in (opened(m) for m in opened(mappings)):
             group = _target_group(ctx, mapping)
             port = group.out("port") if group is not None else Out(None)
             without_ref = {k: v for k, v in mapping.items() if k != "targetGroup"}

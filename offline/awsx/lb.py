@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..properties import UNKNOWN
-from .construct import Args, Construct, ConstructError, Node, Out, known, lift, reveal
+from .construct import Args, Construct, ConstructError, Node, Out, known, lift, opened, reveal
 from .ec2 import default_vpc, subnet_vpc_id
 from .ecs import OPEN_EGRESS, OPEN_INGRESS
 
@@ -64,7 +64,7 @@ def _listener_protocol(listener: Args | None, default_port: Any = None) -> dict[
 
 
 def _listener_args(args: Args) -> list[Args]:
-    return [Args(reveal(item), args.deps("listeners")) for item in reveal(args.value("listeners", []))]
+    return [Args(opened(item), args.deps("listeners")) for item in opened(args.value("listeners", []))]
 
 
 def _default_protocol(args: Args) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from offline_testlib import FIXTURES
 
 from offline.engine import Registration, run_program
 from offline.fakes import default_subnets, default_vpc_id
-from offline.properties import RESOURCE_SIG, SIG, UNKNOWN, contains_unknown, engine_properties, plain
+from offline.properties import RESOURCE_SIG, SECRET_SIG, SIG, UNKNOWN, contains_unknown, engine_properties, plain
 from offline.stack_config import load_project, load_stack_config
 
 PROGRAM = FIXTURES / "awsx_program"
@@ -309,7 +309,12 @@ def test_standalone_task_definitions_roles_and_log_group_options(runs) -> None:
     assert run.inputs("awsx:ecs:FargateTaskDefinition$aws:cloudwatch/logGroup:LogGroup", "batch")["retentionInDays"] == 30
     task = run.inputs("awsx:ecs:FargateTaskDefinition$aws:ecs/taskDefinition:TaskDefinition", "batch")
     assert task["executionRoleArn"] == "arn:aws:iam::123456789012:role/existing-execution"
-    assert (task["cpu"], task["memory"]) == ("1024", "3072")
+    # A secret in a container makes what awsx derives from the containers secret, as an Output would.
+    for key in ("containerDefinitions", "cpu", "memory", "family"):
+        assert task[key][SIG] == SECRET_SIG, key
+    assert (task["cpu"]["value"], task["memory"]["value"]) == ("1024", "3072")
+    job = json.loads(task["containerDefinitions"]["value"])[0]
+    assert job["environment"] == [{"name": "MODE", "value": "nightly"}]
     ec2_task = run.get("awsx:ecs:EC2TaskDefinition", "ec2-task")
     assert ("aws:iam/role:Role", "ec2-task-task") not in run.children(ec2_task)  # taskRole: skip
     probe = run.inputs("awsx:ecs:EC2TaskDefinition$aws:ecs/taskDefinition:TaskDefinition", "ec2-task")
