@@ -259,6 +259,13 @@ def _value_for(prop: str, typ: Any, type_: str, name: str, urn: str, region: str
     if typ is str:
         if prop == "repositoryUrl":
             return f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name') or name}"
+        if prop == "repoDigest":  # docker images: the pushed name pinned by digest
+            image = str(inputs.get("imageName") or name)
+            if ":" in image.rsplit("/", 1)[-1]:  # drop the tag
+                image = image.rsplit(":", 1)[0]
+            return f"{image}@sha256:{short_hash(urn + prop, n=64)}"
+        if prop == "dnsName":
+            return f"{name}-{short_hash(urn, n=9)}.{region}.elb.amazonaws.com"
         if prop == "arn" or prop.endswith("Arn"):
             return fake_arn(type_, name, urn + prop, region)
         if prop == "name" or prop.endswith("Name"):
