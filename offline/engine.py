@@ -3,6 +3,8 @@
 Owns: the resource monitor the SDK talks to (URNs by the engine's rules, default providers,
 options, wire-form inputs, deterministic invokes, preview vs update responses) and running the
 program on a fresh event loop in a worker thread with a bounded wait. It never talks to a pack.
+What the engine asks providers for is delegated: the aws provider's Check and planned outputs to
+`provider_check`, remote components' Construct to `awsx` (others are recorded as not analysed).
 
 The SDK's runtime state lives in context variables; the program runs in its own thread, whose
 context is discarded afterwards, so callers in the main thread keep their own Pulumi state.
