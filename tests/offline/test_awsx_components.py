@@ -179,6 +179,13 @@ def test_application_load_balancer_open_security_group_target_group_listener(run
     listener = run.inputs(f"{alb}$aws:lb/listener:Listener", "web-lb-0")
     assert listener["port"] == 80 and listener["protocol"] == "HTTP"
     assert listener["defaultActions"] == [{"type": "forward", "targetGroupArn": UNKNOWN}]
+    # The provider's plan: the program receives the checked name (known in preview, as in a real
+    # preview); the recorded outputs (what AnalyzeStack sees) hold each output-only property as unknown.
+    assert run.exports["albTargetGroupName"] == target["name"]
+    outputs = run.get(f"{alb}$aws:lb/targetGroup:TargetGroup", "web-lb").outputs
+    assert outputs["arn"] == outputs["arnSuffix"] == outputs["loadBalancerArns"] == UNKNOWN
+    assert outputs["name"] == target["name"] and outputs["port"] == 80
+    assert run.exports["albDnsName"] == UNKNOWN
     assert (
         runs["update"].exports["albTargetGroupName"]
         == runs["update"].inputs(f"{alb}$aws:lb/targetGroup:TargetGroup", "web-lb")["name"]
