@@ -88,3 +88,17 @@ def test_planned_outputs_mark_output_only_properties_unknown() -> None:
     assert plan["port"] == 80 and plan["name"] == "tg-1234567" and plan["tagsAll"] == {"a": "b"}
     assert "healthCheck" not in plan  # an optional input left unset stays absent
     assert planned_outputs("aws:lb/targetGroup:TargetGroup", {"tags": {"a": UNKNOWN}})["tagsAll"] == UNKNOWN
+
+
+def test_failed_check_fails_the_run_naming_the_resource(tmp_path) -> None:
+    from offline.engine import ProgramError, run_program
+    from offline.stack_config import load_project, load_stack_config
+
+    (tmp_path / "Pulumi.yaml").write_text("name: check-failure\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        'aws.lb.TargetGroup("a-target-group-name-too-long", port=80, protocol="HTTP", vpc_id="vpc-1")\n'
+    )
+    project = load_project(tmp_path)
+    with pytest.raises(ProgramError, match=r"'a-target-group-name-too-long-' plus 7 random chars .* maximum length 32"):
+        run_program(project, "dev", load_stack_config(project, "dev"), timeout=120)
