@@ -95,6 +95,7 @@ def test_failed_check_fails_the_run_naming_the_resource(tmp_path) -> None:
     from offline.stack_config import load_project, load_stack_config
 
     (tmp_path / "Pulumi.yaml").write_text("name: check-failure\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     (tmp_path / "__main__.py").write_text(
         "import pulumi_aws as aws\n"
         'aws.lb.TargetGroup("a-target-group-name-too-long", port=80, protocol="HTTP", vpc_id="vpc-1")\n'
