@@ -3,6 +3,8 @@
 Owns: the resource monitor the SDK talks to (URNs by the engine's rules, default providers,
 options, wire-form inputs, deterministic invokes, preview vs update responses) and running the
 program on a fresh event loop in a worker thread with a bounded wait. It never talks to a pack.
+What the engine asks providers for is delegated: the aws provider's Check and planned outputs to
+`provider_check`, remote components' Construct to `awsx` (others are recorded as not analysed).
 
 The SDK's runtime state lives in context variables; the program runs in its own thread, whose
 context is discarded afterwards, so callers in the main thread keep their own Pulumi state.
@@ -11,6 +13,7 @@ context is discarded afterwards, so callers in the main thread keep their own Pu
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import os
@@ -23,15 +26,16 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import empty_pb2
 
-from . import fakes
+from . import fakes, provider_check
 from .properties import UNKNOWN, dict_to_struct, struct_to_dict
 from .stack_config import Project, StackConfig
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+T = TypeVar("T")
 
 
 class ProgramError(Exception):
@@ -79,6 +83,18 @@ class RunResult:
     def root(self) -> Registration | None:
         return next((r for r in self.registrations if r.type == ROOT_STACK_TYPE), None)
 
+    @property
+    def unanalysed(self) -> list[tuple[str, str]]:
+        """(URN, type) of every remote component the preview did not expand: its children are
+        missing, so the pack's verdict covers only part of the stack."""
+        return unanalysed(self.registrations)
+
+
+def unanalysed(registrations: list[Registration]) -> list[tuple[str, str]]:
+    from .awsx import is_emulated
+
+    return [(r.urn, r.type) for r in registrations if r.remote and not is_emulated(r.type)]
+
 
 def _features() -> list[int]:
     from pulumi.runtime.proto import resource_pb2 as rp
@@ -115,8 +131,12 @@ class RecordingMonitor:
         self.registrations: dict[str, Registration] = {}
         self.invokes: list[str] = []
         self.warnings: list[str] = []
+        self.errors: list[str] = []  # what the engine would fail the preview with (Check, Construct)
         self.outputs_registered: list[str] = []  # URNs whose outputs RegisterResourceOutputs set
         self._lock = threading.Lock()
+        # The program's event loop and its thread (set by the runner): see `_on_program_loop`.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: threading.Thread | None = None
 
     # -- URNs and providers --------------------------------------------------------------------------
 
@@ -197,6 +217,11 @@ class RecordingMonitor:
 
         urn = self.make_urn(req.parent, req.type, req.name)
         inputs = struct_to_dict(req.object)
+        if (req.custom or req.remote) and not req.type.startswith("pulumi:providers:"):
+            self._load_class(req.type)
+        checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith("pulumi:providers:")
+        if checked:
+            inputs = self._check(req.type, req.name, urn, inputs)
         parent_reg = self.registrations.get(req.parent) if req.parent else None
         options: dict[str, Any] = {}
         protect = (
@@ -258,19 +283,86 @@ class RecordingMonitor:
             pass
         elif req.custom:
             reg.id = "" if self.dry_run else (req.importId or fakes.fake_id(req.type, req.name, urn))
-            obj = dict(inputs)
+            obj = provider_check.planned_outputs(req.type, inputs) if checked and self.dry_run else dict(inputs)
             if not self.dry_run and not req.type.startswith("pulumi:providers:"):
                 obj.update(fakes.computed_outputs(req.type, req.name, urn, inputs, self.region))
-            reg.outputs = obj
-        elif req.remote and not self.dry_run:
-            obj = fakes.computed_outputs(req.type, req.name, urn, inputs, self.region)
             reg.outputs = obj
         with self._lock:
             if urn in self.registrations:
                 raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self.registrations[urn] = reg
             self._recorded(reg)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=reg.id, object=dict_to_struct(obj))
+        property_dependencies: dict[str, list[str]] = {}
+        if req.remote:
+            obj, property_dependencies = self._construct(reg, req)
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn,
+            id=reg.id,
+            object=dict_to_struct(obj),
+            propertyDependencies={
+                k: resource_pb2.RegisterResourceResponse.PropertyDependencies(urns=v)
+                for k, v in property_dependencies.items()
+            },
+        )
+
+    # -- what the engine does beyond recording (offline.provider_check, offline.awsx) ----------------
+
+    def _on_program_loop(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the program's event-loop thread and wait for it.
+
+        The SDK's generated packages load their modules lazily (`pulumi._utils.lazy_import`), which
+        is not thread-safe: a module being loaded in one thread is half-empty for another. The SDK
+        touches them on the loop thread (type hints of outputs); this monitor runs in the SDK's
+        executor threads. Loading a type's class here, on the same thread as the SDK, avoids the
+        race (seen: "module 'pulumi_aws.cloudwatch' has no attribute 'LogGroup'")."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or threading.current_thread() is self.loop_thread:
+            return fn()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def call() -> None:
+            try:
+                done.set_result(fn())
+            except BaseException as e:
+                done.set_exception(e)
+
+        loop.call_soon_threadsafe(call)
+        return done.result()
+
+    def _load_class(self, type_: str) -> None:
+        """Import a type's SDK class (and resolve its output types) once, on the program's thread;
+        afterwards `provider_check.resource_schema` and `fakes.computed_outputs` only read it."""
+        if not provider_check.resource_schema_cached(type_):
+            self._on_program_loop(lambda: provider_check.resource_schema(type_))
+
+    def _check(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The provider's checked inputs; a failed Check fails the preview (the inputs stay as sent)."""
+        try:
+            return provider_check.check(type_, name, urn, inputs)
+        except provider_check.CheckFailure as e:
+            self.errors.append(str(e))
+            return inputs
+
+    def _construct(self, reg: Registration, req: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A remote component: registers its children as its provider's Construct would and returns
+        its outputs and their property dependencies; a type `offline.awsx` cannot expand is named
+        as not analysed (a warning) and answered as before (update: placeholders)."""
+        from . import awsx
+
+        try:
+            result = awsx.construct(self, reg, req)
+        except awsx.ConstructError as e:
+            self.errors.append(f"{reg.type} '{reg.name}': {e}")
+            return {}, {}
+        if result is None:
+            self.warnings.append(awsx.not_analysed_message(reg.type, reg.name, reg.urn))
+            outputs = {} if self.dry_run else fakes.computed_outputs(reg.type, reg.name, reg.urn, reg.inputs, self.region)
+            dependencies: dict[str, list[str]] = {}
+        else:
+            outputs, dependencies = result.outputs, result.property_dependencies
+        reg.outputs = outputs
+        self.outputs_registered.append(reg.urn)
+        return outputs, dependencies
 
     def RegisterResourceOutputs(self, req: Any) -> Any:
         reg = self.registrations.get(req.urn)
@@ -441,6 +533,7 @@ def _run_in_thread(
     settings.ROOT.set(None)
     _skip_source_positions()
     loop = asyncio.new_event_loop()
+    monitor.loop, monitor.loop_thread = loop, threading.current_thread()
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(lambda _loop, _ctx: None)  # unobserved task errors: the run reports them
     try:
@@ -508,6 +601,7 @@ def run_program(
     _drop_program_modules(project.directory, before)
     duration = time.perf_counter() - start
     logs = engine.logs + [LogEntry("warning", w) for w in monitor.warnings]
+    logs += [LogEntry("error", e) for e in monitor.errors]
     errors = [entry.message for entry in logs if entry.severity == "error"]
     if "error" in outcome or errors:
         message = outcome.get("error") or ""

@@ -156,6 +156,66 @@ def invoke_result(token: str, args: dict[str, Any], region: str) -> dict[str, An
         return {"id": AMI_ID, "imageId": AMI_ID, "name": "offline-ami", "architecture": "x86_64"}
     if token == "aws:iam/getPolicyDocument:getPolicyDocument":
         return _policy_document(args)
+    return _lookup_result(token, args, region)
+
+
+# ---- the default VPC, subnets by id, ECR credentials (awsx's own lookups use them too) ----------------
+
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+
+
+def default_vpc_id(region: str) -> str:
+    return f"vpc-{short_hash('default-vpc', region, n=17)}"
+
+
+def default_subnets(region: str) -> list[dict[str, Any]]:
+    """One default subnet per availability zone of `getAvailabilityZones`, all public (AWS's defaults)."""
+    return [
+        {
+            "id": f"subnet-{short_hash('default-subnet', region, zone, n=17)}",
+            "vpcId": default_vpc_id(region),
+            "availabilityZone": f"{region}{zone}",
+            "cidrBlock": f"172.31.{16 * i}.0/20",
+            "mapPublicIpOnLaunch": True,
+            "defaultForAz": True,
+        }
+        for i, zone in enumerate("abc")
+    ]
+
+
+def _lookup_result(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | None:
+    if token == "aws:ec2/getVpc:getVpc":
+        vpc_id = default_vpc_id(region) if args.get("default") or "id" not in args else str(args["id"])
+        default = vpc_id == default_vpc_id(region)
+        return {
+            "id": vpc_id,
+            "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:vpc/{vpc_id}",
+            "cidrBlock": DEFAULT_VPC_CIDR if default else "10.0.0.0/16",
+            "default": default,
+            "state": "available",
+            "ownerId": ACCOUNT_ID,
+        }
+    if token == "aws:ec2/getSubnets:getSubnets":
+        vpc_ids = [v for f in args.get("filters") or [] if f.get("name") == "vpc-id" for v in f.get("values") or []]
+        ids = [s["id"] for s in default_subnets(region) if not vpc_ids or s["vpcId"] in vpc_ids]
+        return {"id": region, "ids": ids, **({"filters": args["filters"]} if args.get("filters") else {})}
+    if token == "aws:ec2/getSubnet:getSubnet":
+        subnet_id = str(args.get("id", ""))
+        found = next((s for s in default_subnets(region) if s["id"] == subnet_id), None)
+        if found is None:  # a subnet this run does not know: in a VPC of its own
+            found = {"id": subnet_id, "vpcId": f"vpc-{short_hash(subnet_id, n=17)}", "mapPublicIpOnLaunch": False}
+        return {**found, "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:subnet/{found['id']}", "ownerId": ACCOUNT_ID}
+    if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+        registry = str(args.get("registryId") or ACCOUNT_ID)
+        return {
+            "id": region,
+            "registryId": registry,
+            "proxyEndpoint": f"https://{registry}.dkr.ecr.{region}.amazonaws.com",
+            "userName": "AWS",
+            "password": "offline-ecr-password",
+            "authorizationToken": "QVdTOm9mZmxpbmUtZWNyLXBhc3N3b3Jk",
+            "expiresAt": "2100-01-01T00:00:00Z",
+        }
     return None
 
 
@@ -197,6 +257,15 @@ def _id_prefix(stem: str) -> str:
 def _value_for(prop: str, typ: Any, type_: str, name: str, urn: str, region: str, inputs: dict) -> Any:
     origin = typing.get_origin(typ)
     if typ is str:
+        if prop == "repositoryUrl":
+            return f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name') or name}"
+        if prop == "repoDigest":  # docker images: the pushed name pinned by digest
+            image = str(inputs.get("imageName") or name)
+            if ":" in image.rsplit("/", 1)[-1]:  # drop the tag
+                image = image.rsplit(":", 1)[0]
+            return f"{image}@sha256:{short_hash(urn + prop, n=64)}"
+        if prop == "dnsName":
+            return f"{name}-{short_hash(urn, n=9)}.{region}.elb.amazonaws.com"
         if prop == "arn" or prop.endswith("Arn"):
             return fake_arn(type_, name, urn + prop, region)
         if prop == "name" or prop.endswith("Name"):

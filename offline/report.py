@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .analyzer import AnalysisResult, Diagnostic
-from .engine import ROOT_STACK_TYPE, LogEntry, Registration
+from .engine import ROOT_STACK_TYPE, LogEntry, Registration, unanalysed
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediate")
@@ -37,6 +37,12 @@ class Preview:
     @property
     def mandatory(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.enforcement_level == "mandatory"]
+
+    @property
+    def unanalysed(self) -> list[tuple[str, str]]:
+        """(URN, type) of the remote components the preview could not expand (their children are
+        neither in the report nor analysed)."""
+        return unanalysed(self.registrations)
 
     @property
     def exit_code(self) -> int:
@@ -120,8 +126,17 @@ def text(p: Preview) -> str:
     if warnings:
         lines += ["", "Program diagnostics:"]
         lines += [f"  {e.severity}: {e.message}" for e in warnings]
+    lines += _unanalysed_lines(p)
     lines += ["", p.verdict()]
     return "\n".join(lines) + "\n"
+
+
+def _unanalysed_lines(p: Preview) -> list[str]:
+    if not p.unanalysed:
+        return []
+    lines = ["", f"Not analysed ({len(p.unanalysed)}): remote components the offline preview cannot expand;"]
+    lines.append("their children are missing from this report and were not checked by the policy pack:")
+    return lines + [f"  {type_}  {urn}" for urn, type_ in p.unanalysed]
 
 
 def _resource_json(r: Registration, analyzed: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -174,12 +189,14 @@ def to_json(p: Preview) -> dict[str, Any]:
             for r in (p.analysis.remediations if p.analysis else [])
         ],
         "logs": [{"severity": e.severity, "message": e.message} for e in p.logs],
+        "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in p.unanalysed],
         "summary": {
             "resources": len(p.registrations),
             "byType": dict(sorted(Counter(r.type for r in p.registrations).items())),
             "mandatory": counts.get("mandatory", 0),
             "advisory": counts.get("advisory", 0),
             "remediations": len(p.analysis.remediations) if p.analysis else 0,
+            "unanalysed": len(p.unanalysed),
             "policyPack": f"{p.analysis.pack_name}@{p.analysis.pack_version}" if p.analysis else None,
             "verdict": "fail" if p.mandatory else "pass",
             "exitCode": p.exit_code,
@@ -206,6 +223,7 @@ def markdown(p: Preview) -> str:
         f"| Remediations | {len(p.analysis.remediations) if p.analysis else 0} |",
         f"| Policy pack | {f'{p.analysis.pack_name}@v{p.analysis.pack_version}' if p.analysis else 'none'} |",
         f"| Verdict | {p.verdict()} |",
+        *([f"| Not analysed (remote components) | {len(p.unanalysed)} |"] if p.unanalysed else []),
         "",
         f"<details><summary>Resources ({len(p.registrations)})</summary>",
         "",
@@ -213,6 +231,16 @@ def markdown(p: Preview) -> str:
     ]
     lines += [f"{pre}{r.type}  {r.name}" for pre, r in tree_lines(p)]
     lines += ["```", "</details>", ""]
+    if p.unanalysed:
+        lines += [
+            "#### ⚠️ Not analysed",
+            "",
+            "Remote components the offline preview cannot expand: their children are missing from this report "
+            "and were not checked by the policy pack.",
+            "",
+        ]
+        lines += [f"- `{type_}` `{urn}`" for urn, type_ in p.unanalysed]
+        lines.append("")
     if p.diagnostics:
         lines += [
             "#### Policy violations",
