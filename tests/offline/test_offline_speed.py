@@ -1,6 +1,6 @@
-"""Speed work-arounds change nothing: the pack's per-request memo gives the verdicts of the plain SDK
-servicer, analysis spread over several pack processes those of one, and the program run in its own
-process, analyzed as it registers, what the in-process run analyzed afterwards gives."""
+"""Speed work-arounds change nothing: analysis spread over several pack processes gives the verdicts
+of one, and the program run in its own process, analyzed as it registers, what the in-process run
+analyzed afterwards gives. (The pack's request memo: test_pack_memo.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from google.protobuf import json_format
 from offline_testlib import REPO
 from test_offline_consistency import InProcessStub, _verdicts
 
-from offline.analyzer import AnalysisSession, Analyzer
+from offline.analysis_session import AnalysisSession, analyze
+from offline.analyzer import Analyzer
 from offline.engine import run_program
 from offline.language_host import ProgramProcess
 from offline.policy_config import load_policy_config_file
@@ -23,39 +24,18 @@ POLICIES = REPO / "policies"
 
 @pytest.fixture(scope="module")
 def guardrails() -> Any:
+    """The real pack's module that builds its servicer (`pack.make_servicer()`), imported from policies/."""
     sys.path.insert(0, str(POLICIES))
     try:
-        from ecs_guardrails import core, pack
+        from ecs_guardrails import pack
 
-        yield core, pack
+        yield pack
     finally:
-        core.install_request_memo(True)
         sys.path.remove(str(POLICIES))
 
 
-@pytest.mark.parametrize("mode", ["preview", "update"])
-def test_request_memo_gives_the_verdicts_of_the_unpatched_servicer(guardrails: Any, mode: str) -> None:
-    core, pack = guardrails
-    project = load_project(REPO)
-    config = load_stack_config(project, "dev")
-    dry_run = mode == "preview"
-    run = run_program(project, "dev", config, dry_run=dry_run)
-    given = load_policy_config_file(POLICIES / "config" / "dev.json")
-    kwargs: dict[str, Any] = dict(
-        project=project.name, stack="dev", organization="organization", dry_run=dry_run, config=config
-    )
-    verdicts = {}
-    for memo in (False, True):
-        core.install_request_memo(memo)
-        analyzer = Analyzer(None, stub=InProcessStub(pack.make_servicer()), **kwargs)
-        analyzer.start(given)
-        verdicts[memo] = _verdicts(analyzer.analyze(run.registrations, run.root.urn))  # type: ignore[union-attr]
-    assert verdicts[True] == verdicts[False]
-    assert verdicts[True][0], "the dev stack has findings"
-
-
 def test_analysis_spread_over_several_packs_equals_one_pack(guardrails: Any) -> None:
-    _core, pack = guardrails
+    pack = guardrails
     project = load_project(REPO)
     config = load_stack_config(project, "dev")
     kwargs: dict[str, Any] = dict(
@@ -70,8 +50,8 @@ def test_analysis_spread_over_several_packs_equals_one_pack(guardrails: Any) -> 
 
     run = run_program(project, "dev", config)
     root = run.root.urn  # type: ignore[union-attr]
-    spread = start().analyze(run.registrations, root, [start(), start()])
-    single = start().analyze(run.registrations, root)
+    spread = analyze(start(), run.registrations, root, [start(), start()])
+    single = analyze(start(), run.registrations, root)
     assert _verdicts(spread) == _verdicts(single)
     assert spread.analyzed_inputs == single.analyzed_inputs
 
@@ -116,7 +96,7 @@ def _records(registrations: list[Any]) -> dict[str, tuple[Any, ...]]:
 def test_language_host_streamed_equals_in_process_run(guardrails: Any, mode: str) -> None:
     """The program in its own process, each resource analyzed as it registers, gives the registrations,
     verdicts, remediated inputs and AnalyzeStack view of the in-process run analyzed afterwards."""
-    _core, pack = guardrails
+    pack = guardrails
     project = load_project(REPO)
     config = load_stack_config(project, "dev")
     dry_run = mode == "preview"
@@ -146,7 +126,7 @@ def test_language_host_streamed_equals_in_process_run(guardrails: Any, mode: str
 
     local_run = run_program(project, "dev", config, dry_run=dry_run)
     local, local_stub = start()
-    in_process = local.analyze(local_run.registrations, local_run.root.urn)  # type: ignore[union-attr]
+    in_process = analyze(local, local_run.registrations, local_run.root.urn)  # type: ignore[union-attr]
 
     assert streamed_run.outputs_registered, "components register outputs after they register"
     assert _records(streamed_run.registrations) == _records(local_run.registrations)
