@@ -12,17 +12,19 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format
 
 from .engine import Registration
-from .pack_process import PolicyPackProcess
 from .policy_config import LEVELS, PolicyError, reconcile_config
 from .properties import dict_to_struct, engine_properties, struct_to_dict
 from .proto_mapping import level_name, level_value, resource_options, severity_name
 from .stack_config import StackConfig
+
+if TYPE_CHECKING:
+    from .pack_process import PolicyPackProcess
 
 
 @dataclass

@@ -248,9 +248,10 @@ def main() -> None:
     if not installed:
         print(f"offline preview: {MEMO_REPORT}{message}", file=sys.stderr)
     _report(sys.argv[1], installed, message)
-    # As `python -m pulumi.policy <engine> .` does: the working directory first on sys.path (not
-    # this file's), argv[0] the module's file.
-    sys.path[0] = os.getcwd()
+    # As `python -u -m pulumi.policy <engine> .` does: the working directory first on sys.path in
+    # place of this file's (never the preview's modules), argv[0] the module's file.
+    if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
+        sys.path[0] = os.getcwd()
     runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
 
 

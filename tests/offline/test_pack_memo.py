@@ -53,10 +53,13 @@ def fake_sdk_version(tmp_path: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(site)}
 
 
-def _probe(report: dict) -> set[str]:
-    """What the probe pack reported for each resource: {"True"} when the memo is active."""
+def _probe(report: dict, pack: Path) -> set[str]:
+    """What the probe pack reported for each resource: {"True"} when the memo is active. Checks on
+    the way that the pack's sys.path starts as the CLI's `python -m pulumi.policy` makes it."""
     answers = {d["message"].rsplit(PROBE, 1)[1] for d in report["diagnostics"] if d["policyName"] == "b-compare"}
+    paths = {d["message"].rsplit("\n", 1)[1] for d in report["diagnostics"] if d["policyName"] == "c-path"}
     assert answers, "the probe pack reported nothing"
+    assert paths == {f"first on sys.path: {['.', str(pack.resolve())]}"}
     return answers
 
 
@@ -67,7 +70,7 @@ def test_preview_runs_its_packs_with_the_memo(tmp_path: Path, probe_pack: Path) 
     out = tmp_path / "r.json"
     proc = run_cli("--program", str(PROGRAM), "--policy-pack", str(probe_pack), "--json", str(out), env={NO_MEMO_ENV: ""})
     assert proc.returncode == 0, proc.stderr
-    assert _probe(load_json(out)) == {"True"}
+    assert _probe(load_json(out), probe_pack) == {"True"}
     assert "request memo" not in proc.stderr
 
 
@@ -75,7 +78,7 @@ def test_switched_off_the_packs_run_as_the_cli_starts_them(tmp_path: Path, probe
     out = tmp_path / "r.json"
     proc = run_cli("--program", str(PROGRAM), "--policy-pack", str(probe_pack), "--json", str(out), env={NO_MEMO_ENV: "1"})
     assert proc.returncode == 0, proc.stderr
-    assert _probe(load_json(out)) == {"False"}
+    assert _probe(load_json(out), probe_pack) == {"False"}
 
 
 def test_another_sdk_version_runs_unpatched_and_says_so_once(
@@ -87,7 +90,7 @@ def test_another_sdk_version_runs_unpatched_and_says_so_once(
         env={**fake_sdk_version, NO_MEMO_ENV: ""},
     )
     assert proc.returncode == 0, proc.stderr
-    assert _probe(load_json(out)) == {"False"}
+    assert _probe(load_json(out), probe_pack) == {"False"}
     notes = [line for line in proc.stderr.splitlines() if "request memo" in line]
     assert notes == [
         "offline preview: request memo: not installed: pulumi-policy 0.0.0 is not 1.21.0, the version the memo "
