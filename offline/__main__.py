@@ -3,32 +3,43 @@
 Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
-analyze each resource as it registers; AnalyzeStack; report) and exit codes: 0 no mandatory
-violation, 1 mandatory violations, 2 usage, config, program or pack error. The language host and
-the pack processes are stopped on every exit path.
+analyze each resource as it registers; AnalyzeStack; report), its time limits and exit codes: 0
+no mandatory violation, 1 mandatory violations, 2 usage, config, program or pack error, 128 + N
+when stopped by signal N (SIGTERM, SIGINT). The language host and the pack processes are stopped
+on every exit path, without waiting for threads that may block (pending pack start-ups).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
 from .engine import ProgramError
 from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
+from .sdk_patches import SdkShapeError
 from .stack_config import ConfigError, load_project, load_stack_config
+
+if TYPE_CHECKING:
+    from .analyzer import Analyzer
+    from .engine import Registration
+    from .pack_process import PolicyPackProcess
 
 REPO = Path(__file__).resolve().parent.parent
 # The packs yield the CPU to the program's process: its registrations are the critical path.
 PACK_NICENESS = 5
+_TIMINGS = ("pack_start", "program", "policies", "analyze_stack", "total")  # their order in the report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,14 +70,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--organization", default="organization")
     p.add_argument(
         "--pack-processes",
-        type=int,
+        type=_positive_int,
         default=2 if (os.cpu_count() or 1) >= 2 else 1,
         help="pack processes sharing the per-resource analysis (default: 2 on 2+ cores)",
     )
+    p.add_argument("--timeout", type=_seconds, default=120.0, help="seconds allowed for the program run (default: 120)")
     p.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds allowed for the program and the pack"
+        "--pack-start-timeout",
+        type=_seconds,
+        default=60.0,
+        help="seconds allowed for a pack to start and report its port (default: 60)",
+    )
+    p.add_argument(
+        "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
     )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive, finite number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return value
 
 
 def _write(path: Path, content: str) -> None:
@@ -74,6 +112,39 @@ def _write(path: Path, content: str) -> None:
         sys.stdout.write(content)
     else:
         path.write_text(content, encoding="utf-8")
+
+
+class _PackStarts:
+    """The packs' start-ups (connect, configure), in threads while the program registers.
+
+    Nothing ever waits for these threads to end: `cancel` drops the ones not begun, and closing the
+    packs ends the others (their reads see the pipe close)."""
+
+    def __init__(self, packs: list[PolicyPackProcess], start: Callable[[PolicyPackProcess], Analyzer]) -> None:
+        self._pool = futures.ThreadPoolExecutor(max_workers=len(packs), thread_name_prefix="pack-start")
+        self._futures = [self._pool.submit(start, pack) for pack in packs]
+        self.finished_at = 0.0
+        for fut in self._futures:
+            fut.add_done_callback(self._finished)
+
+    def _finished(self, _fut: futures.Future[Any]) -> None:
+        self.finished_at = max(self.finished_at, time.perf_counter())
+
+    def ready(self) -> list[Analyzer] | None:
+        """The analyzers once every pack started, else None; raises a start-up's error at once."""
+        for fut in self._futures:
+            if fut.done() and fut.exception() is not None:
+                raise fut.exception()  # type: ignore[misc]
+        return [fut.result() for fut in self._futures] if all(f.done() for f in self._futures) else None
+
+    def wait(self) -> list[Analyzer]:
+        futures.wait(self._futures, return_when=futures.FIRST_EXCEPTION)
+        analyzers = self.ready()
+        assert analyzers is not None
+        return analyzers
+
+    def cancel(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def preview(args: argparse.Namespace) -> int:
@@ -96,42 +167,66 @@ def preview(args: argparse.Namespace) -> int:
     )
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
+    starts: _PackStarts | None = None
+    session = None
     analysis = None
     try:
         from . import report
-        from .analyzer import AnalysisSession, Analyzer, PolicyPackProcess
+        from .analysis_session import AnalysisSession
+        from .analyzer import Analyzer
+        from .pack_process import PolicyPackProcess, close_all
 
         if use_pack:
             for _ in range(args.pack_processes):
-                packs.append(PolicyPackProcess(pack_dir, start_timeout=args.timeout, nice=PACK_NICENESS, **deployment))
-        session = None
-        if packs:
+                packs.append(
+                    PolicyPackProcess(pack_dir, start_timeout=args.pack_start_timeout, nice=PACK_NICENESS, **deployment)
+                )
 
             def start(pack: PolicyPackProcess) -> Analyzer:
-                analyzer = Analyzer(pack, rpc_timeout=args.timeout, **deployment)
+                analyzer = Analyzer(pack, rpc_timeout=args.rpc_timeout, **deployment)
                 analyzer.start(given)
                 return analyzer
 
-            with ThreadPoolExecutor(max_workers=len(packs)) as pool:
-                first, *helpers = list(pool.map(start, packs))
-            timings["pack_start"] = time.perf_counter() - program.started
-            session = AnalysisSession(first, helpers)
+            starts = _PackStarts(packs, start)
+
+        def open_session(analyzers: list[Analyzer]) -> AnalysisSession:
+            _note_memo(packs[0])
+            return AnalysisSession(analyzers[0], analyzers[1:])
+
+        waiting: list[Registration] = []  # registered, not yet handed to the analysis
         for reg in program.registrations():
+            if starts is None:
+                continue
+            waiting.append(reg)
+            if session is None and (analyzers := starts.ready()) is not None:
+                session = open_session(analyzers)
             if session is not None:
-                session.add(reg)
+                for ready in waiting:
+                    session.add(ready)
+                waiting.clear()
         run = program.result()
         timings["program"] = program.duration
-        if session is not None:
-            t = time.perf_counter()
+        if starts is not None:
+            after_program = time.perf_counter()
+            if session is None:  # the program finished before the packs started
+                session = open_session(starts.wait())
+                for ready in waiting:
+                    session.add(ready)
+            timings["pack_start"] = starts.finished_at - program.started
             root = run.root
             analysis = session.finish(run.registrations, root.urn if root else "", frozenset(run.outputs_registered))
-            timings["policies"] = time.perf_counter() - t
-            timings["analyze_stack"] = first.stack_seconds
+            timings["policies"] = time.perf_counter() - after_program
+            timings["analyze_stack"] = session.first.stack_seconds
     finally:
+        if session is not None:
+            session.close()
+        if starts is not None:
+            starts.cancel()
         program.close()
-        for pack in packs:
-            pack.close()
+        if packs:
+            close_all(packs)
     timings["total"] = time.perf_counter() - started
+    timings = {key: timings[key] for key in _TIMINGS if key in timings}
     logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
     result = report.Preview(project.name, args.stack, args.mode, run.registrations, analysis, logs, timings)
     if args.json_file:
@@ -147,25 +242,56 @@ def preview(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _on_term(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through `finally`, which stops the pack
+def _note_memo(pack: PolicyPackProcess) -> None:
+    """Say once, on stderr, when the pack runs without the request memo although it was asked for."""
+    memo = pack.memo_report
+    if pack.memo and memo is not None and not memo.startswith("installed"):
+        from .pack_bootstrap import MEMO_REPORT
+
+        print(f"offline preview: {MEMO_REPORT}{memo}", file=sys.stderr)
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGINT arrived: unwinds through every `finally`, which stop the children."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stopping = False
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    global _stopping
+    if not _stopping:  # a second signal must not interrupt the clean-up the first one started
+        _stopping = True
+        raise Stopped(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_term)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _on_signal)
     try:
         return preview(args)
-    except (ConfigError, ProgramError, PolicyError) as e:
-        kind = {ConfigError: "config error", ProgramError: "program error", PolicyError: "policy pack error"}
+    except (ConfigError, ProgramError, PolicyError, SdkShapeError) as e:
+        kind = {
+            ConfigError: "config error",
+            ProgramError: "program error",
+            PolicyError: "policy pack error",
+            SdkShapeError: "unsupported Pulumi SDK",
+        }
         print(f"error ({kind[type(e)]}): {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except Stopped as e:
+        print(f"offline preview: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+        return 128 + e.signum
 
 
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
-    # A program that timed out leaves its thread running; do not wait for it.
+    sys.stderr.flush()
+    # Exit now: a timed-out program's thread or a pack start-up still blocked is not waited for.
     os._exit(code)

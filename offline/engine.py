@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import empty_pb2
 
-from . import fakes, provider_check
+from . import fakes, provider_check, sdk_patches
 from .properties import UNKNOWN, dict_to_struct, struct_to_dict
 from .stack_config import Project, StackConfig
 
@@ -486,23 +486,6 @@ def _drop_program_modules(program_dir: Path, before: set[str]) -> None:
                 del sys.modules[name]
 
 
-def _empty_stack_trace() -> Any:
-    from pulumi.runtime.proto import source_pb2
-
-    return source_pb2.StackTrace()
-
-
-def _skip_source_positions() -> None:
-    """The SDK captures a stack trace (traceback.extract_stack + a file URI per frame) for every
-    resource, ~0.5 ms each, only to send it to the engine for display; this monitor never reads
-    `sourcePosition` / `stackTrace`, so the capture is replaced by an empty trace (the SDK then
-    sends no source position). Process-wide but harmless: only resource registrations call it.
-    Upstream fix: capture lazily, or only when the engine asks for it (a monitor feature flag)."""
-    from pulumi.runtime import resource as sdk_resource
-
-    sdk_resource._get_stack_trace = _empty_stack_trace
-
-
 def _run_in_thread(
     project: Project,
     stack: str,
@@ -513,13 +496,13 @@ def _run_in_thread(
     engine: RecordingEngine,
     outcome: dict[str, Any],
 ) -> None:
+    import pulumi.runtime
     from pulumi.errors import RunError
-    from pulumi.runtime import config as pulumi_config
-    from pulumi.runtime import settings
-    from pulumi.runtime.stack import run_in_stack
 
-    settings.configure(
-        settings.Settings(
+    # A fresh thread starts with an empty context, so the SDK's context variables (the root stack
+    # resource among them) start unset: every run gets a root of its own.
+    pulumi.runtime.configure(
+        pulumi.runtime.Settings(
             project=project.name,
             stack=stack,
             monitor=monitor,
@@ -529,15 +512,13 @@ def _run_in_thread(
             root_directory=str(project.directory),
         )
     )
-    pulumi_config.set_all_config(dict(config.values), sorted(config.secret_keys))
-    settings.ROOT.set(None)
-    _skip_source_positions()
+    pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
     loop = asyncio.new_event_loop()
     monitor.loop, monitor.loop_thread = loop, threading.current_thread()
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(lambda _loop, _ctx: None)  # unobserved task errors: the run reports them
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
+        loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
     except RunError as e:
         outcome["error"] = str(e)
     except BaseException as e:
@@ -567,6 +548,9 @@ def run_program(
 
     `on_register` sees every registration as soon as it is recorded (from the SDK's threads, one at
     a time, in registration order)."""
+    sdk_patches.skip_source_positions()
+    if not dry_run:
+        sdk_patches.check_resource_reflection()  # used by fakes.computed_outputs
     monitor = RecordingMonitor(project.name, stack, config, dry_run, on_register)
     engine = RecordingEngine()
     outcome: dict[str, Any] = {}

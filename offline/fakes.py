@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import collections.abc
 import hashlib
-import importlib
 import json
-import sys
 import typing
 from typing import Any
+
+from . import sdk_patches
 
 ACCOUNT_ID = "123456789012"
 AMI_ID = "ami-0abcdef1234567890"
@@ -222,22 +222,6 @@ def _lookup_result(token: str, args: dict[str, Any], region: str) -> dict[str, A
 # ---- computed outputs for update mode ---------------------------------------------------------------
 
 
-def resource_class(type_: str) -> type | None:
-    """The generated SDK class for a type token, via the package's registered resource modules."""
-    from pulumi.runtime import rpc
-
-    parts = type_.split(":")
-    if len(parts) != 3:
-        return None
-    for module in rpc._RESOURCE_MODULES.get(f"{parts[0]}:{parts[1]}", []):
-        info = getattr(module, "mod_info", None) or getattr(module, "_mod_info", None)
-        if not isinstance(info, dict) or type_ not in info.get("classes", {}):
-            continue
-        mod = sys.modules.get(info["fqn"]) or importlib.import_module(info["fqn"])
-        return getattr(mod, info["classes"][type_], None)
-    return None
-
-
 def _id_prefix(stem: str) -> str:
     low = stem.lower()
     for key, prefix in (
@@ -291,16 +275,14 @@ def _value_for(prop: str, typ: Any, type_: str, name: str, urn: str, region: str
 
 def computed_outputs(type_: str, name: str, urn: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """Values for every output the class declares that the inputs do not already provide."""
-    import pulumi._types as pulumi_types
-
-    cls = resource_class(type_)
+    cls = sdk_patches.resource_class(type_)
     if cls is None:
         return {}
     result: dict[str, Any] = {}
-    for prop, typ in pulumi_types.resource_types(cls).items():
+    for prop, typ in sdk_patches.output_types(cls).items():
         if prop in inputs or prop in ("id", "urn"):
             continue
-        value = _value_for(prop, pulumi_types.unwrap_optional_type(typ), type_, name, urn, region, inputs)
+        value = _value_for(prop, typ, type_, name, urn, region, inputs)
         if value is not None:
             result[prop] = value
     return result

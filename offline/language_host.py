@@ -2,8 +2,8 @@
 registration to the engine side the moment the stand-in monitor records it.
 
 Owns: the child process (`python -m offline.language_host EVENTS_FD`, job pickled on its stdin),
-the event stream (length-prefixed pickles on a dedicated pipe: `register` per resource, then `done`
-or `error`) and the parent's side of it (`ProgramProcess`). The program itself runs with
+the event stream (length-prefixed pickles on a dedicated pipe: `register` per resource, then `done`,
+`error` or `sdk-error`) and the parent's side of it (`ProgramProcess`). The program itself runs with
 `engine.run_program`, unchanged.
 
 Why a process: the engine analyzes each resource while the program is still registering the next
@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from .child_process import die_with_parent
 from .engine import LogEntry, ProgramError, Registration, RunResult, run_program
+from .sdk_patches import SdkShapeError
 from .stack_config import Project, StackConfig
 
 _LENGTH = 4
@@ -119,6 +120,9 @@ class ProgramProcess:
             elif kind == "error":
                 self.close()
                 raise ProgramError(payload)
+            elif kind == "sdk-error":
+                self.close()
+                raise SdkShapeError(payload)
             else:  # eof before done
                 code = self.proc.wait()
                 raise ProgramError(f"the language host exited with code {code} before the program finished")
@@ -174,6 +178,8 @@ def main() -> None:
         )
     except ProgramError as e:
         _send(events, "error", str(e))
+    except SdkShapeError as e:
+        _send(events, "sdk-error", str(e))
     else:
         by_urn = {r.urn: r for r in run.registrations}
         done = {

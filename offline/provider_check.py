@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from . import sdk_patches
 from .properties import SIG, UNKNOWN, contains_unknown
 
 MANAGED_BY_PULUMI = "Managed by Pulumi"
@@ -189,25 +190,16 @@ _SCHEMAS: dict[str, ResourceSchema] = {}
 
 
 def resource_schema(type_: str) -> ResourceSchema | None:
-    """Input and output names of a type, from its generated SDK class and `<Class>Args`.
-
-    SDK internal: `pulumi._types` reads the classes' property metadata (as `fakes.computed_outputs`
-    does); it is checked here and fails loudly when its shape changes."""
+    """Input and output names of a type, from its generated SDK class and `<Class>Args`
+    (read through `sdk_patches`, which checks the SDK internals it relies on)."""
     if type_ in _SCHEMAS:
         return _SCHEMAS[type_]
-    from . import fakes
-
-    cls = fakes.resource_class(type_)
+    cls = sdk_patches.resource_class(type_)
     if cls is None:  # its package is not imported (yet): nothing to cache
         return None
-    import pulumi._types as pulumi_types
-
-    for fn in ("resource_types", "input_type_py_to_pulumi_names"):
-        if not callable(getattr(pulumi_types, fn, None)):
-            raise RuntimeError(f"pulumi._types.{fn} is missing: this pulumi SDK is not supported offline")
     args_cls = getattr(sys.modules[cls.__module__], f"{cls.__name__}Args", None)
-    inputs = frozenset(pulumi_types.input_type_py_to_pulumi_names(args_cls).values()) if args_cls else frozenset()
-    schema = _SCHEMAS[type_] = ResourceSchema(inputs, frozenset(pulumi_types.resource_types(cls)))
+    inputs = frozenset(sdk_patches.input_names(args_cls).values()) if args_cls else frozenset()
+    schema = _SCHEMAS[type_] = ResourceSchema(inputs, frozenset(sdk_patches.output_types(cls)))
     return schema
 
 

@@ -6,34 +6,48 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 PROGRAM = FIXTURES / "program"
 PACK = FIXTURES / "pack"
+BOOTSTRAP = REPO / "offline" / "pack_bootstrap.py"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def run_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = 90, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m offline preview ARGS` from the repository root; `env` adds to the environment."""
     return subprocess.run(
         [sys.executable, "-m", "offline", "preview", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
 def pack_processes(marker: str) -> list[int]:
-    """Pids of running `pulumi.policy` processes whose working directory contains `marker`."""
-    return _processes(b"pulumi.policy", marker)
+    """Pids of running packs (`-m pulumi.policy`, or through `offline/pack_bootstrap.py`) whose
+    working directory contains `marker`."""
+    return _processes(b"pulumi.policy", marker) + _processes(str(BOOTSTRAP).encode(), marker)
 
 
 def language_hosts(marker: str) -> list[int]:
     """Pids of running program processes (`offline.language_host`, whose cwd is the program's)."""
     return _processes(b"offline.language_host", marker)
+
+
+def wait_until_gone(find: Callable[[], list[int]], deadline_s: float = 60) -> list[int]:
+    """Poll `find` until it finds nothing or the (generous) deadline passes; returns what is left."""
+    deadline = time.monotonic() + deadline_s
+    while (left := find()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def _processes(command: bytes, marker: str) -> list[int]:

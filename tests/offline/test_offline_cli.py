@@ -14,7 +14,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from offline_testlib import FIXTURES, PACK, PROGRAM, REPO, language_hosts, load_json, pack_processes, run_cli
+from offline_testlib import (
+    FIXTURES,
+    PACK,
+    PROGRAM,
+    REPO,
+    language_hosts,
+    load_json,
+    pack_processes,
+    run_cli,
+    wait_until_gone,
+)
 
 URN = "urn:pulumi:dev::fixture-app::"
 EXPECTED = {
@@ -137,13 +147,53 @@ def hang_program(tmp_path: Path) -> Path:
     return Path(shutil.copytree(FIXTURES / "hang_program", tmp_path / "hang_program"))
 
 
+@pytest.fixture
+def program_copy(tmp_path: Path) -> Path:
+    """A private copy of the fixture program, so leftover-process checks only see this test's."""
+    return Path(shutil.copytree(PROGRAM, tmp_path / "program"))
+
+
+@pytest.fixture
+def stuck_pack(tmp_path: Path) -> Path:
+    """A private copy of a pack that never finishes starting (never reports its port)."""
+    return Path(shutil.copytree(FIXTURES / "stuck_pack", tmp_path / "stuck_pack"))
+
+
 def test_program_timeout_leaves_no_pack(pack_copy: Path, hang_program: Path) -> None:
-    start = time.monotonic()
+    """`--timeout` bounds the program's run only: the packs start within their own limit."""
     proc = run_cli("--program", str(hang_program), "--policy-pack", str(pack_copy), "--timeout", "2")
-    assert proc.returncode == 2 and "did not finish within 2 s" in proc.stderr
-    assert time.monotonic() - start < 20
+    assert proc.returncode == 2, proc.stderr
+    assert "error (program error): the program did not finish within 2 s" in proc.stderr
+    assert "policy pack" not in proc.stderr
     assert not pack_processes(str(pack_copy))
     assert not language_hosts(str(hang_program))
+
+
+def test_pack_start_timeout_names_its_flag(stuck_pack: Path, program_copy: Path) -> None:
+    proc = run_cli("--program", str(program_copy), "--policy-pack", str(stuck_pack), "--pack-start-timeout", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert "error (policy pack error): policy pack did not report its port within 1 s (--pack-start-timeout)" in (
+        proc.stderr
+    )
+    assert not pack_processes(str(stuck_pack))
+    assert not language_hosts(str(program_copy))
+
+
+@pytest.mark.parametrize("flag", ["--timeout", "--pack-start-timeout", "--rpc-timeout"])
+@pytest.mark.parametrize("value", ["0", "-5", "inf", "nan", "soon"])
+def test_time_limits_must_be_positive_and_finite(flag: str, value: str) -> None:
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none", flag, value)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"python -m offline preview: error: argument {flag}: {value!r} is not a"), last
+    assert "seconds" in last and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_pack_processes_must_be_at_least_one(value: str) -> None:
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none", "--pack-processes", value)
+    assert proc.returncode == 2
+    assert f"argument --pack-processes: {value!r} is not" in proc.stderr
 
 
 def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
@@ -153,19 +203,28 @@ def test_broken_pack_reports_its_stderr(tmp_path: Path) -> None:
     assert not pack_processes(str(FIXTURES / "broken_pack"))
 
 
-def _start_hanging_preview(pack_copy: Path, hang_program: Path) -> subprocess.Popen[bytes]:
-    """The CLI on a program that never finishes; returns once its pack and program processes run."""
+def _start_preview(pack: Path, program: Path, *args: str, program_runs: bool = True) -> subprocess.Popen[str]:
+    """The CLI in the background; returns once its two packs run, and its program's process
+    (unless `program_runs` is False: a quick program may be done by then)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "preview", "--program", str(hang_program), "--timeout", "60",
-         "--policy-pack", str(pack_copy)],
+        [sys.executable, "-m", "offline", "preview", "--program", str(program), "--policy-pack", str(pack),
+         "--pack-processes", "2", *args],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.monotonic() + 20
-    while not (pack_processes(str(pack_copy)) and language_hosts(str(hang_program))) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(pack_processes(str(pack))) == 2 and (language_hosts(str(program)) or not program_runs):
+            break
         time.sleep(0.05)
     return proc
+
+
+def _start_hanging_preview(pack_copy: Path, hang_program: Path) -> subprocess.Popen[str]:
+    """The CLI on a program that never finishes, with a long time limit."""
+    return _start_preview(pack_copy, hang_program, "--timeout", "600")
 
 
 def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Path) -> None:
@@ -173,12 +232,10 @@ def test_killed_command_takes_the_pack_with_it(pack_copy: Path, hang_program: Pa
     assert pack_processes(str(pack_copy)), "the pack never started"
     assert language_hosts(str(hang_program)), "the program's process never started"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while (pack_processes(str(pack_copy)) or language_hosts(str(hang_program))) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pack_processes(str(pack_copy))
-    assert not language_hosts(str(hang_program))
+    proc.wait(timeout=60)
+    # The kernel kills the children (PR_SET_PDEATHSIG); they disappear soon after.
+    assert not wait_until_gone(lambda: pack_processes(str(pack_copy)))
+    assert not wait_until_gone(lambda: language_hosts(str(hang_program)))
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
@@ -232,10 +289,27 @@ def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
     assert param["inputs"]["value"]["plaintext"] == '"offline-secret-placeholder"'
 
 
-def test_terminated_command_stops_the_pack(pack_copy: Path, hang_program: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_terminated_command_stops_the_pack(pack_copy: Path, hang_program: Path, signum: int) -> None:
+    """Stopped while the program runs: exit 128 + N, and nothing of it left running."""
     proc = _start_hanging_preview(pack_copy, hang_program)
     assert language_hosts(str(hang_program)), "the program's process never started"
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) != 0
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, stderr
+    assert f"offline preview: stopped by {signal.Signals(signum).name}" in stderr
     assert not pack_processes(str(pack_copy))
     assert not language_hosts(str(hang_program))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_while_packs_start_ends_the_command(stuck_pack: Path, program_copy: Path, signum: int) -> None:
+    """Stopped while the packs are still starting (they never will, within a limit of 600 s): the
+    command does not wait for the start-ups, it ends and leaves no pack and no program behind."""
+    proc = _start_preview(stuck_pack, program_copy, "--pack-start-timeout", "600", program_runs=False)
+    assert len(pack_processes(str(stuck_pack))) == 2, "the packs never started"
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)  # far below the 600 s a pending start-up could block
+    assert proc.returncode == 128 + signum, stderr
+    assert not pack_processes(str(stuck_pack))
+    assert not language_hosts(str(program_copy))

@@ -10,8 +10,10 @@ import grpc
 import pytest
 from offline_testlib import PACK, PROGRAM
 
-from offline.analyzer import Analyzer, PolicyPackProcess
+from offline.analysis_session import analyze
+from offline.analyzer import Analyzer
 from offline.engine import run_program
+from offline.pack_process import PolicyPackProcess
 from offline.policy_config import load_policy_config_file
 from offline.stack_config import load_project, load_stack_config
 
@@ -81,13 +83,13 @@ def test_grpc_path_equals_in_process_servicer(mode: str, config_file: str | None
     try:
         remote = Analyzer(process, **kwargs)
         remote.start(given)
-        over_grpc = remote.analyze(run.registrations, root)
+        over_grpc = analyze(remote, run.registrations, root)
     finally:
         process.close()
 
     local = Analyzer(None, stub=InProcessStub(_in_process_servicer()), **kwargs)
     local.start(given)
-    in_process = local.analyze(run.registrations, root)
+    in_process = analyze(local, run.registrations, root)
 
     assert _verdicts(over_grpc) == _verdicts(in_process)
     assert over_grpc.diagnostics, "the fixture has known violations"

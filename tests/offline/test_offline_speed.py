@@ -12,7 +12,8 @@ from google.protobuf import json_format
 from offline_testlib import REPO
 from test_offline_consistency import InProcessStub, _verdicts
 
-from offline.analyzer import AnalysisSession, Analyzer
+from offline.analysis_session import AnalysisSession, analyze
+from offline.analyzer import Analyzer
 from offline.engine import run_program
 from offline.language_host import ProgramProcess
 from offline.policy_config import load_policy_config_file
@@ -49,8 +50,8 @@ def test_analysis_spread_over_several_packs_equals_one_pack(guardrails: Any) -> 
 
     run = run_program(project, "dev", config)
     root = run.root.urn  # type: ignore[union-attr]
-    spread = start().analyze(run.registrations, root, [start(), start()])
-    single = start().analyze(run.registrations, root)
+    spread = analyze(start(), run.registrations, root, [start(), start()])
+    single = analyze(start(), run.registrations, root)
     assert _verdicts(spread) == _verdicts(single)
     assert spread.analyzed_inputs == single.analyzed_inputs
 
@@ -125,7 +126,7 @@ def test_language_host_streamed_equals_in_process_run(guardrails: Any, mode: str
 
     local_run = run_program(project, "dev", config, dry_run=dry_run)
     local, local_stub = start()
-    in_process = local.analyze(local_run.registrations, local_run.root.urn)  # type: ignore[union-attr]
+    in_process = analyze(local, local_run.registrations, local_run.root.urn)  # type: ignore[union-attr]
 
     assert streamed_run.outputs_registered, "components register outputs after they register"
     assert _records(streamed_run.registrations) == _records(local_run.registrations)
