@@ -3,21 +3,26 @@
 Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
-analyze each resource as it registers; AnalyzeStack; report), its time limits and exit codes: 0
-no mandatory violation, 1 mandatory violations, 2 usage, config, program or pack error, 128 + N
-when stopped by signal N (SIGTERM, SIGINT). The language host and the pack processes are stopped
-on every exit path, without waiting for threads that may block (pending pack start-ups).
+analyze each resource as it registers; AnalyzeStack; report), writing the reports, its time limits
+and exit codes: 0 no mandatory violation, 1 mandatory violations and nothing else, 2 any error
+(usage, input, config, program, pack, output, environment, or an internal error of the preview:
+one line on stderr, the traceback of an internal error only with --verbose), 128 + N when stopped
+by signal N (SIGTERM, SIGINT). The language host and the pack processes are stopped on every exit
+path, without waiting for threads that may block (pending pack start-ups).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from concurrent import futures
 from pathlib import Path
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
 from .engine import ProgramError
+from .errors import InputError, OutputError, UsageError
+from .inputs import os_reason
 from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
 from .sdk_patches import SdkShapeError
@@ -40,6 +47,9 @@ REPO = Path(__file__).resolve().parent.parent
 # The packs yield the CPU to the program's process: its registrations are the critical path.
 PACK_NICENESS = 5
 _TIMINGS = ("pack_start", "program", "policies", "analyze_stack", "total")  # their order in the report
+MAX_SECONDS = 86_400.0  # any time limit: a day
+MAX_PACK_PROCESSES = 16
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # what `pulumi stack init` accepts for the stack part
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("preview", help="run a stack's program and policy pack offline")
     p.add_argument("--program", type=Path, default=REPO, help="program directory with Pulumi.yaml")
-    p.add_argument("--stack", default="dev")
+    p.add_argument("--stack", type=_stack_name, default="dev")
     p.add_argument(
         "--policy-pack",
         type=Path,
@@ -84,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
     )
+    p.add_argument("--verbose", action="store_true", help="show the traceback of an internal error")
     return parser
 
 
@@ -94,6 +105,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive, finite number of seconds")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds up to {MAX_SECONDS:g} (a day)")
     return value
 
 
@@ -104,14 +117,80 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    if value > MAX_PACK_PROCESSES:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_PACK_PROCESSES}")
     return value
 
 
-def _write(path: Path, content: str) -> None:
-    if str(path) == "-":
+def _stack_name(text: str) -> str:
+    if not _STACK_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name (1 to 100 letters, digits, '-', '_' or '.')"
+        )
+    return text
+
+
+# ---- outputs ---------------------------------------------------------------------------------------
+
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (`| head -1`): the rest of the report is dropped quietly and
+    the exit code is still the verdict's."""
+
+
+def _file_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    flags = (("--json", args.json_file), ("--markdown", args.markdown), ("--export-state", args.export_state))
+    return [(flag, path) for flag, path in flags if path is not None]
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: each report can be written where it is asked for, and no two go to the
+    same place (OutputError, UsageError). A disk that fills up is only found when writing."""
+    to_stdout = [flag for flag, path in _file_outputs(args) if str(path) == "-"] + (["--graph"] if args.graph else [])
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} would all write to stdout; give files instead of '-'")
+    seen: dict[str, str] = {}
+    for flag, path in _file_outputs(args):
+        if str(path) == "-":
+            continue
+        where = os.path.realpath(path)
+        if where in seen:
+            raise UsageError(f"{seen[where]} and {flag} both write to {path}")
+        seen[where] = flag
+        try:
+            folder = Path(where).parent
+            if os.path.isdir(where):
+                raise OutputError(f"{flag} {path}: is a directory")
+            if not folder.is_dir():
+                raise OutputError(f"{flag} {path}: folder {folder} does not exist")
+            if os.path.exists(where) and not os.access(where, os.W_OK):
+                raise OutputError(f"{flag} {path}: permission denied")
+            if not os.path.exists(where) and not os.access(folder, os.W_OK | os.X_OK):
+                raise OutputError(f"{flag} {path}: folder {folder} is not writable")
+        except OSError as e:
+            raise OutputError(f"{flag} {path}: {os_reason(e)}") from None
+
+
+def write_stdout(content: str) -> None:
+    try:
         sys.stdout.write(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise StdoutClosed from None
+    except (OSError, ValueError, AttributeError) as e:  # full disk, or stdout closed before we started
+        reason = os_reason(e) if isinstance(e, OSError) else "it is closed"
+        raise OutputError(f"cannot write the report to stdout: {reason}") from None
+
+
+def _write(flag: str, path: Path, content: str) -> None:
+    if str(path) == "-":
+        write_stdout(content)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(content)
+    except OSError as e:
+        raise OutputError(f"{flag} {path}: cannot write: {os_reason(e)}") from None
 
 
 class _PackStarts:
@@ -150,6 +229,7 @@ class _PackStarts:
 def preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    check_outputs(args)
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
     pack_dir = args.policy_pack if args.policy_pack is not None else REPO / "policies"
@@ -229,17 +309,30 @@ def preview(args: argparse.Namespace) -> int:
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
     logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
     result = report.Preview(project.name, args.stack, args.mode, run.registrations, analysis, logs, timings)
-    if args.json_file:
-        _write(args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
-    if args.markdown:
-        _write(args.markdown, report.markdown(result))
-    if args.export_state:
-        _write(args.export_state, json.dumps(report.export_state(result), indent=2) + "\n")
-    if args.graph:
-        sys.stdout.write(report.graph(result, args.graph))
-    elif str(args.json_file) != "-":
-        sys.stdout.write(report.text(result))
+    try:
+        if args.json_file:
+            _write("--json", args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
+        if args.markdown:
+            _write("--markdown", args.markdown, report.markdown(result))
+        if args.export_state:
+            _write("--export-state", args.export_state, json.dumps(report.export_state(result), indent=2) + "\n")
+        if args.graph:
+            write_stdout(report.graph(result, args.graph))
+        elif str(args.json_file) != "-":
+            write_stdout(report.text(result))
+    except StdoutClosed:
+        _drop_stdout()
     return result.exit_code
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so nothing later (the interpreter's final flush) fails on it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _note_memo(pack: PolicyPackProcess) -> None:
@@ -269,29 +362,59 @@ def _on_signal(signum: int, _frame: object) -> None:
         raise Stopped(signum)
 
 
+# What each error is called on stderr; all of them exit 2.
+_LABELS: dict[type[BaseException], str] = {
+    UsageError: "usage error",
+    InputError: "input error",
+    ConfigError: "config error",
+    ProgramError: "program error",
+    PolicyError: "policy pack error",
+    SdkShapeError: "unsupported Pulumi SDK",
+    OutputError: "output error",
+}
+
+
+def _error(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr gone too: the exit code tells
+        print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _stopping
     args = _parser().parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _on_signal)
+    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         return preview(args)
-    except (ConfigError, ProgramError, PolicyError, SdkShapeError) as e:
-        kind = {
-            ConfigError: "config error",
-            ProgramError: "program error",
-            PolicyError: "policy pack error",
-            SdkShapeError: "unsupported Pulumi SDK",
-        }
-        print(f"error ({kind[type(e)]}): {e}", file=sys.stderr)
+    except tuple(_LABELS) as e:
+        label = next(label for cls, label in _LABELS.items() if isinstance(e, cls))
+        _error(f"error ({label}): {e}")
         return 2
     except Stopped as e:
-        print(f"offline preview: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+        _error(f"offline preview: stopped by {signal.Signals(e.signum).name}")
         return 128 + e.signum
+    except (OSError, MemoryError) as e:  # the machine, not the inputs: no descriptor, no memory, ...
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        reason = os_reason(e) if isinstance(e, OSError) else "out of memory"
+        _error(f"error (environment): {where}{reason}")
+        return 2
+    except Exception as e:  # a bug of the preview itself: never mistaken for a verdict
+        _error(
+            f"error (internal error): {type(e).__name__}: {e}".splitlines()[0]
+            + ("" if args.verbose else " (a bug in the offline preview; --verbose shows its traceback)")
+        )
+        if args.verbose:
+            _error(traceback.format_exc().rstrip())
+        return 2
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _stopping = False
 
 
 if __name__ == "__main__":
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
     # Exit now: a timed-out program's thread or a pack start-up still blocked is not waited for.
     os._exit(code)

@@ -400,8 +400,11 @@ class RecordingMonitor:
 
         args = struct_to_dict(req.args)
         if req.tok == "pulumi:pulumi:getResource":
-            reg = self.registrations.get(args.get("urn", ""))
-            ret = {"urn": reg.urn, "id": reg.id, "state": reg.outputs} if reg else {}
+            urn = args.get("urn", "")
+            reg = self.registrations.get(urn)
+            if reg is None:  # as the engine's builtin provider; an empty answer left the URN unresolved: a hang
+                raise ValueError(f"unknown resource {urn}: not a resource this program registered in stack {self.stack!r}")
+            ret = {"urn": reg.urn, "id": reg.id, "state": reg.outputs}
             return resource_pb2.ResourceInvokeResponse(**{"return": dict_to_struct(ret)})
         pkg = self._package(req.tok)
         if not req.provider and pkg != "pulumi":

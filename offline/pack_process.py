@@ -4,7 +4,12 @@ Owns: reading `PulumiPolicy.yaml`, choosing the pack's Python (its virtualenv, a
 starting `<python> -u -m pulumi.policy <engine address> .` in the pack directory with the
 `PULUMI_*` environment (through `pack_bootstrap`, which adds the per-request memo, unless
 `OFFLINE_PREVIEW_NO_MEMO=1`), reading the port it reports, opening the Analyzer channel, and
-stopping the process (it never outlives the preview). Knows nothing of the Analyzer protocol.
+stopping the process and its process group (neither the pack nor what it starts outlives the
+preview). Knows nothing of the Analyzer protocol.
+
+The pack is trusted code (in pull requests, the base branch's; see README): its process group is
+killed when the preview ends, but a process it moves out of that group survives a SIGKILL of the
+command. The program, which is not trusted, runs under `child_process.guard_process_tree`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,17 +29,60 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
-from .child_process import die_with_parent
+from .child_process import die_with_parent, exited_unreaped, signal_group
+from .errors import InputError
+from .inputs import load_yaml_mapping, os_reason
 from .pack_bootstrap import MEMO_REPORT
 from .policy_config import PolicyError
-from .stack_config import StackConfig
+from .stack_config import ConfigError, StackConfig
 
 BOOTSTRAP = Path(__file__).resolve().with_name("pack_bootstrap.py")
 NO_MEMO_ENV = "OFFLINE_PREVIEW_NO_MEMO"
+# Linux refuses to start a process with one environment string longer than this (MAX_ARG_STRLEN,
+# 32 pages): "Argument list too long". The CLI hands a pack its stack config in PULUMI_CONFIG too.
+MAX_ENV_STRING = 32 * 4096
+
+
+def read_pack_metadata(pack_dir: Path) -> dict[str, Any]:
+    """PulumiPolicy.yaml: its mapping, with `runtime` checked (a Python pack) and `runtime.options`
+    a mapping; raises PolicyError naming the file and the key."""
+    path = pack_dir / "PulumiPolicy.yaml"
+    if not os.path.lexists(path):
+        raise PolicyError(f"no PulumiPolicy.yaml in {pack_dir}: not a policy pack directory")
+    try:
+        meta = load_yaml_mapping(path)
+    except InputError as e:
+        raise PolicyError(str(e)) from None
+    runtime = meta.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise PolicyError(f"policy pack runtime {runtime_name!r} is not supported offline (python only)")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    if options is not None and not isinstance(options, dict):
+        raise PolicyError(f"{path}: runtime.options must be a mapping")
+    if not isinstance((options or {}).get("virtualenv") or "", str):
+        raise PolicyError(f"{path}: runtime.options.virtualenv must be a string")
+    return meta
+
+
+def config_environment(config: StackConfig) -> str | None:
+    """PULUMI_CONFIG as the CLI sets it for a pack, or ConfigError when Linux cannot pass it."""
+    if not config.values:
+        return None
+    value = json.dumps(config.values)
+    size = len(b"PULUMI_CONFIG=") + len(value.encode()) + 1
+    if size > MAX_ENV_STRING:
+        largest = max(config.values, key=lambda k: len(config.values[k].encode()))
+        raise ConfigError(
+            f"the stack config is {size} bytes as PULUMI_CONFIG, over Linux's limit of {MAX_ENV_STRING} bytes"
+            f" for one environment variable, so no policy pack can be started with it (the Pulumi CLI hands"
+            f" packs their config the same way); the largest value is {largest!r}"
+            f" ({len(config.values[largest].encode())} bytes)"
+        )
+    return value
 
 
 def memo_enabled() -> bool:
@@ -78,13 +127,9 @@ class PolicyPackProcess:
         """`nice` lowers the pack's scheduling priority (it yields the CPU to the program); `memo`
         (default: `memo_enabled()`) starts the pack through `pack_bootstrap`."""
         self.pack_dir = pack_dir.resolve()
-        if not (self.pack_dir / "PulumiPolicy.yaml").exists():
-            raise PolicyError(f"no PulumiPolicy.yaml in {self.pack_dir}: not a policy pack directory")
-        meta = yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}
+        meta = read_pack_metadata(self.pack_dir)
         runtime = meta.get("runtime")
-        runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-        if runtime_name != "python":
-            raise PolicyError(f"policy pack runtime {runtime_name!r} is not supported offline (python only)")
+        pulumi_config = config_environment(config)
         self.version = str(meta.get("version") or "")
         self.start_timeout = start_timeout
         self.memo = memo_enabled() if memo is None else memo
@@ -103,9 +148,9 @@ class PolicyPackProcess:
                 "PULUMI_DRY_RUN": "true" if dry_run else "false",
             }
         )
-        if config.values:
-            env["PULUMI_CONFIG"] = json.dumps(config.values)
-        options = runtime.get("options") or {} if isinstance(runtime, dict) else {}
+        if pulumi_config is not None:
+            env["PULUMI_CONFIG"] = pulumi_config
+        options = (runtime.get("options") if isinstance(runtime, dict) else None) or {}
         self.python = python or _pack_python(self.pack_dir, str(options.get("virtualenv") or ""))
         # What the CLI's `pulumi-analyzer-policy-python` shim runs; it consumes the runtime options
         # (virtualenv, toolchain) itself, so they are not passed on. The bootstrap ends by running
@@ -113,17 +158,22 @@ class PolicyPackProcess:
         entry = [str(BOOTSTRAP)] if self.memo else ["-m", "pulumi.policy"]
         # A file, not a pipe: a chatty pack must never block on a full pipe.
         self._stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            [self.python, "-u", *entry, self.engine_address, "."],
-            cwd=self.pack_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr_file,
-            preexec_fn=die_with_parent(os.getpid(), nice),
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [self.python, "-u", *entry, self.engine_address, "."],
+                cwd=self.pack_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file,
+                preexec_fn=die_with_parent(os.getpid(), nice),
+            )
+        except OSError as e:
+            self._server.stop(0)
+            raise PolicyError(f"cannot start the policy pack with {self.python}: {os_reason(e)}") from None
         self.channel: grpc.Channel | None = None
         self._closed = False
+        self._group_killed = False
 
     @property
     def stderr(self) -> str:
@@ -183,24 +233,30 @@ class PolicyPackProcess:
         return analyzer_pb2_grpc.AnalyzerStub(channel)
 
     def stop(self) -> None:
-        """Ask the pack to stop (SIGTERM) without waiting; `close` finishes the job."""
+        """Ask the pack and its process group to stop (SIGTERM) without waiting; `close` finishes
+        the job."""
         self._closed = True
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.terminate()
+        signal_group(self.proc.pid, signal.SIGTERM)
 
     def close(self, grace: float = 3.0) -> None:
-        """Stop the pack (TERM, then KILL after `grace` s) and the engine server; safe to call twice."""
+        """Stop the pack (TERM, then KILL after `grace` s), everything left in its process group
+        (KILL), and the engine server; safe to call twice."""
+        if self._group_killed:
+            return
         self.stop()
         if self.channel is not None:
             self.channel.close()
             self.channel = None
-        if self.proc.poll() is None:
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc.returncode is None:
+            # Waited for unreaped, so its pid still names its group when the group is killed.
+            deadline = time.monotonic() + grace
+            while not exited_unreaped(self.proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        # What the pack started goes with it (a group outlives its leader; while it has members,
+        # the kernel gives its id to no other process).
+        signal_group(self.proc.pid, signal.SIGKILL)
+        self._group_killed = True
+        self.proc.wait()
         self._server.stop(0)
 
 

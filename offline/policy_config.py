@@ -7,9 +7,11 @@ so the preview can start the program before the gRPC side is imported.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from .errors import InputError
+from .inputs import load_json
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -24,15 +26,11 @@ class PolicyError(Exception):
 def load_policy_config_file(path: Path) -> dict[str, dict[str, Any]]:
     """`--policy-pack-config` JSON: policy name (or "all") -> level string or object."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PolicyError(f"cannot read policy pack config {path}: {e}") from e
-    if not text.strip():
+        raw = load_json(path)  # a regular UTF-8 file, bounded in size and nesting
+    except InputError as e:
+        raise PolicyError(f"policy pack config {e}") from None
+    if raw is None:
         return {}
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise PolicyError(f"{path}: invalid JSON: {e}") from e
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}: expected a JSON object")
     result: dict[str, dict[str, Any]] = {}

@@ -84,15 +84,17 @@ def tree_lines(p: Preview) -> list[tuple[str, Registration]]:
     regs = _visible(p)
     kids = _children(regs)
     out: list[tuple[str, Registration]] = []
-
-    def walk(parent: str, prefix: str, top: bool) -> None:
-        items = kids.get(parent, [])
-        for i, r in enumerate(items):
-            last = i == len(items) - 1
-            out.append(("" if top else prefix + ("└─ " if last else "├─ "), r))
-            walk(r.urn, "" if top else prefix + ("   " if last else "│  "), False)
-
-    walk("", "", True)
+    # Depth-first with a stack of (siblings, next index, prefix, top level): components may nest
+    # deeper than Python's recursion limit.
+    stack: list[tuple[list[Registration], int, str, bool]] = [(kids.get("", []), 0, "", True)]
+    while stack:
+        items, i, prefix, top = stack.pop()
+        if i == len(items):
+            continue
+        r, last = items[i], i == len(items) - 1
+        stack.append((items, i + 1, prefix, top))
+        out.append(("" if top else prefix + ("└─ " if last else "├─ "), r))
+        stack.append((kids.get(r.urn, []), 0, "" if top else prefix + ("   " if last else "│  "), False))
     return out
 
 

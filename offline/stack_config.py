@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .errors import InputError
+from .inputs import find_file, load_yaml_mapping, os_reason
 
 # Value handed to the program for every `secure:` value: the ciphertext cannot be decrypted offline.
 SECRET_PLACEHOLDER = "offline-secret-placeholder"
@@ -46,21 +47,28 @@ class StackConfig:
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path) -> dict[Any, Any]:
+    """A project or stack file's top-level mapping, read within `offline.inputs`' limits."""
     try:
-        with path.open(encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
+        return load_yaml_mapping(path)
+    except InputError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _find(directory: Path, names: tuple[str, ...]) -> Path | None:
+    try:
+        return find_file(directory, names)
+    except InputError as e:
+        raise ConfigError(str(e)) from None
 
 
 def load_project(program_dir: Path) -> Project:
     program_dir = program_dir.resolve()
-    path = next((program_dir / n for n in ("Pulumi.yaml", "Pulumi.yml") if (program_dir / n).exists()), None)
+    path = _find(program_dir, ("Pulumi.yaml", "Pulumi.yml"))
     if path is None:
         raise ConfigError(f"no Pulumi.yaml in {program_dir}: not a Pulumi project directory")
-    doc = _read_yaml(path) or {}
-    if not isinstance(doc, dict) or not doc.get("name"):
+    doc = _read_yaml(path)
+    if not doc.get("name"):
         raise ConfigError(f"{path}: missing project 'name'")
     runtime = doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
@@ -71,8 +79,13 @@ def load_project(program_dir: Path) -> Project:
     main = program_dir / str(doc.get("main") or ".")
     if main.is_dir():
         main = main / "__main__.py"
-    if not main.exists():
-        raise ConfigError(f"{path}: program entry point {main} not found")
+    try:
+        if not main.exists():
+            raise ConfigError(f"{path}: program entry point {main} not found")
+        if not main.is_file():  # a FIFO or a device would hang or never end the program's start
+            raise ConfigError(f"{path}: program entry point {main} is not a regular file")
+    except OSError as e:
+        raise ConfigError(f"{path}: program entry point {main}: {os_reason(e)}") from None
     return Project(str(doc["name"]), "python", program_dir, main, str(doc.get("description") or ""))
 
 
@@ -121,9 +134,13 @@ def _encode(value: Any) -> str:
 
 def load_stack_config(project: Project, stack: str) -> StackConfig:
     result = StackConfig()
-    proj_doc = _read_yaml(project.directory / "Pulumi.yaml") or {}
+    proj_path = _find(project.directory, ("Pulumi.yaml", "Pulumi.yml")) or project.directory / "Pulumi.yaml"
+    proj_doc = _read_yaml(proj_path)
+    proj_config = proj_doc.get("config") or {}
+    if not isinstance(proj_config, dict):
+        raise ConfigError(f"{proj_path}: 'config' must be a mapping")
     # Project-level config: `key: {type, default, secret}` or `ns:key: value`.
-    for key, spec in (proj_doc.get("config") or {}).items():
+    for key, spec in proj_config.items():
         qkey = _qualify(str(key), project.name)
         if isinstance(spec, dict) and ("default" in spec or "type" in spec or "description" in spec):
             if "default" in spec:
@@ -135,19 +152,10 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         else:
             result.values[qkey] = _encode(spec)
 
-    stack_path = next(
-        (
-            project.directory / f"Pulumi.{stack}.{ext}"
-            for ext in ("yaml", "yml")
-            if (project.directory / f"Pulumi.{stack}.{ext}").exists()
-        ),
-        None,
-    )
+    stack_path = _find(project.directory, (f"Pulumi.{stack}.yaml", f"Pulumi.{stack}.yml"))
     if stack_path is None:
         raise ConfigError(f"stack {stack!r} has no Pulumi.{stack}.yaml in {project.directory}")
-    doc = _read_yaml(stack_path) or {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{stack_path}: expected a mapping")
+    doc = _read_yaml(stack_path)
     if doc.get("environment"):
         result.warnings.append(f"{stack_path.name}: ESC environments are not resolved offline")
     config = doc.get("config") or {}
