@@ -33,6 +33,7 @@ if __name__ == "__main__":  # before the imports: the SDK's objects only grow, s
     guard_process_tree(close_fds=(int(sys.argv[1]),))  # from here on, this is the program's process
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -106,13 +107,17 @@ def _value(value: Any, hint: Any, where: str) -> Any:
     raise TypeError(f"{where}: no wire form for {hint!r}; extend language_host._value")
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
+
+
 def _dataclass(cls: type, data: Any, where: str) -> Any:
     """An instance of dataclass `cls` from a JSON object with exactly its fields (defaults may be
     left out), each of its declared type."""
     if not isinstance(data, dict):
         raise ChannelError(f"{where} must be an object")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints, fields = _fields(cls)
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ChannelError(f"{where} has unknown fields {unknown}")
@@ -157,74 +162,22 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
     return data if data is not None else b""
 
 
-class ProgramProcess:
-    """The program running in a language-host child; `registrations()` yields them as they come."""
+class ChannelReader:
+    """The command's end of the event channel: reads each message, checks it and puts
+    (kind, payload) on a queue; `invalid` (with the reason) for the first message that is not
+    what the language host sends, after which nothing more is read."""
 
-    def __init__(
-        self,
-        project: Project,
-        stack: str,
-        config: StackConfig,
-        *,
-        dry_run: bool,
-        organization: str,
-        timeout: float,
-    ) -> None:
-        self.timeout = timeout
-        self.dry_run = dry_run
-        self.started = time.perf_counter()
-        self.duration = 0.0
-        # URNs are checked against the monitor's own rule.
-        self._urns = RecordingMonitor(project.name, stack, StackConfig(), dry_run)
+    def __init__(self, stream: BinaryIO, project: str, stack: str, dry_run: bool) -> None:
+        self._stream = stream
+        self._urns = RecordingMonitor(project, stack, StackConfig(), dry_run)  # URNs by the monitor's own rule
         self._seen: dict[str, Registration] = {}
-        read_fd, write_fd = os.pipe()
-        repo = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
-        try:
-            # The guard (see guard_process_tree) gets SIGTERM when this process dies, so that it
-            # can clear the program's process tree; the program's own stdout goes to stderr, so it
-            # never mixes with a report on stdout.
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "offline.language_host", str(write_fd)],
-                stdin=subprocess.PIPE,
-                stdout=sys.stderr.fileno() if _usable(sys.stderr) else subprocess.DEVNULL,
-                env=env,
-                pass_fds=(write_fd,),
-                preexec_fn=die_with_parent(os.getpid(), signum=signal.SIGTERM),
-            )
-        except OSError as e:
-            os.close(read_fd)
-            raise ProgramError(f"cannot start the program's process ({sys.executable}): {e.strerror or e}") from None
-        finally:
-            os.close(write_fd)
-        self._events = os.fdopen(read_fd, "rb")
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
-        job = {
-            "project": _plain(project),
-            "stack": stack,
-            "config": _plain(config),
-            "dry_run": dry_run,
-            "organization": organization,
-            "timeout": timeout,
-        }
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(job).encode())
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass  # the host died at start; the reader reports it
-        self._reader = threading.Thread(target=self._read, name="language-host-events", daemon=True)
-        self._reader.start()
-        self._registrations: list[Registration] = []
-        self._result: RunResult | None = None
 
-    def _read(self) -> None:
+    def run(self, out: queue.Queue[tuple[str, Any]]) -> None:
         """Checked messages to the queue (the pipe is drained at once, so the program never blocks
         on it); stops at `done` or at the first message that is not what the host sends."""
         try:
             while True:
-                header = _read_exact(self._events, _LENGTH)
+                header = _read_exact(self._stream, _LENGTH)
                 if len(header) < _LENGTH:
                     if header:
                         raise ChannelError("the stream ends inside a message")
@@ -232,22 +185,22 @@ class ProgramProcess:
                 size = int.from_bytes(header, "big")
                 if size > MAX_MESSAGE:
                     raise ChannelError(f"a message of {size} bytes, over the limit of {MAX_MESSAGE} bytes")
-                body = _read_exact(self._events, size)
+                body = _read_exact(self._stream, size)
                 if len(body) < size:
                     raise ChannelError("the stream ends inside a message")
-                kind, payload = self._check(_decode(body))
-                self._queue.put((kind, payload))
+                kind, payload = self.check(_decode(body))
+                out.put((kind, payload))
                 if kind != "register":
                     return
         except ChannelError as e:
-            self._queue.put(("invalid", str(e)))
+            out.put(("invalid", str(e)))
             return
         except Exception as e:  # a broken pipe or a bug: reported, never a hang
-            self._queue.put(("error", f"the language host's event stream broke: {e!r}"))
+            out.put(("error", f"the language host's event stream broke: {e!r}"))
             return
-        self._queue.put(("eof", None))
+        out.put(("eof", None))
 
-    def _check(self, message: dict[str, Any]) -> tuple[str, Any]:
+    def check(self, message: dict[str, Any]) -> tuple[str, Any]:
         kind = message["kind"]
         if kind == "register":
             _expect(message, "registration")
@@ -297,6 +250,67 @@ class ProgramProcess:
             raise ChannelError(f"registration {reg.urn!r} is not the URN of {reg.type} {reg.name!r} in this stack")
         if reg.default_provider and (reg.parent or not reg.type.startswith("pulumi:providers:")):
             raise ChannelError(f"registration {reg.urn!r} claims to be a default provider")
+
+
+class ProgramProcess:
+    """The program running in a language-host child; `registrations()` yields them as they come."""
+
+    def __init__(
+        self,
+        project: Project,
+        stack: str,
+        config: StackConfig,
+        *,
+        dry_run: bool,
+        organization: str,
+        timeout: float,
+    ) -> None:
+        self.timeout = timeout
+        self.dry_run = dry_run
+        self.started = time.perf_counter()
+        self.duration = 0.0
+        read_fd, write_fd = os.pipe()
+        repo = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+        try:
+            # The guard (see guard_process_tree) gets SIGTERM when this process dies, so that it
+            # can clear the program's process tree; the program's own stdout goes to stderr, so it
+            # never mixes with a report on stdout.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "offline.language_host", str(write_fd)],
+                stdin=subprocess.PIPE,
+                stdout=sys.stderr.fileno() if _usable(sys.stderr) else subprocess.DEVNULL,
+                env=env,
+                pass_fds=(write_fd,),
+                preexec_fn=die_with_parent(os.getpid(), signum=signal.SIGTERM),
+            )
+        except OSError as e:
+            os.close(read_fd)
+            raise ProgramError(f"cannot start the program's process ({sys.executable}): {e.strerror or e}") from None
+        finally:
+            os.close(write_fd)
+        self._events = os.fdopen(read_fd, "rb")
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        job = {
+            "project": _plain(project),
+            "stack": stack,
+            "config": _plain(config),
+            "dry_run": dry_run,
+            "organization": organization,
+            "timeout": timeout,
+        }
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(job).encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the host died at start; the reader reports it
+        reader = ChannelReader(self._events, project.name, stack, dry_run)
+        self._reader = threading.Thread(target=reader.run, args=(self._queue,), name="language-host-events", daemon=True)
+        self._reader.start()
+        self._registrations: list[Registration] = []
+        self._result: RunResult | None = None
 
     def registrations(self) -> Iterator[Registration]:
         """Each registration as the monitor records it; returns when the program is done.

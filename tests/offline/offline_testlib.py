@@ -42,6 +42,24 @@ def language_hosts(marker: str) -> list[int]:
     return _processes(b"offline.language_host", marker)
 
 
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Pids, other than this process, started with NAME=VALUE in their environment. Whatever a
+    command starts inherits its environment (a program's subprocesses, a pack's children, even
+    those that left the process group), so this finds everything a command left behind."""
+    needle = f"{name}={value}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if needle in environ:
+            pids.append(int(entry.name))
+    return pids
+
+
 def wait_until_gone(find: Callable[[], list[int]], deadline_s: float = 60) -> list[int]:
     """Poll `find` until it finds nothing or the (generous) deadline passes; returns what is left."""
     deadline = time.monotonic() + deadline_s

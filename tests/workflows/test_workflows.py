@@ -97,8 +97,9 @@ def test_real_preview_is_skipped_without_credentials() -> None:
     assert "vars.PULUMI_ORG != ''" in job["if"] and "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
     preview = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert preview["with"]["command"] == "preview"
-    assert preview["with"]["policyPacks"] == "policies"
-    assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+    # The base branch's pack and config, from the worktree beside the pull request.
+    assert preview["with"]["policyPacks"] == "${{ steps.base.outputs.dir }}/policies"
+    assert preview["with"]["policyPackConfigs"] == "${{ steps.base.outputs.dir }}/policies/config/${{ matrix.stack }}.json"
 
 
 def needs(job: dict) -> list[str]:
