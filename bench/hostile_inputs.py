@@ -4,12 +4,13 @@
 
 The cases are the table of tests/offline/test_hostile_inputs.py (CASES), each run as the real
 command, `<repo>/venv/bin/python -m offline preview ...` with the repository as working directory,
-plus the two cases that drive the command's own process (stdout closed after a line, SIGTERM
-while a policy hangs). For each: the exit code (or how long it hung), the last line of stderr, a
-traceback if any, the processes left running (killed afterwards), and whether the outcome is the
-one the test expects. Cases that need a non-root user's permissions are only run in-process by
-the test. Compare a checkout before and after a change (`--repo ../main`); exits 1 if any case
-does not end as expected.
+plus the cases that drive the command's own process (stdout closed after a line, SIGTERM while a
+policy hangs, SIGKILL while the program's subprocesses run). For each: the exit code (or how long
+it hung), the last line of stderr, a traceback if any, the processes left running (killed
+afterwards), and whether the outcome is the one the test expects. Cases that need a non-root
+user's permissions are only run in-process by the test. Each process may use 3 GiB of address
+space. Compare a checkout before and after a change (`--repo ../main`); exits 1 if any case does
+not end as expected.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ def _left(marker: str) -> list[int]:
     return left
 
 
+def _wait(proc: subprocess.Popen, timeout: float) -> object:
+    """The exit code, or how long it hung (then it is killed)."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return f"hung ({timeout:g} s)"
+
+
 def _summary(err: str) -> str:
     lines = [line for line in err.strip().splitlines() if line.strip()]
     last = lines[-1].strip() if lines else ""
@@ -70,19 +81,16 @@ def run_case(case: table.Case, repo: Path, timeout: float) -> dict[str, object]:
         tmp = Path(tmp_name)
         args = case.setup(tmp)
         started = time.monotonic()
-        with open(case.stdout_file or os.devnull, "w") as stdout:
+        # stderr to a file, not a pipe: a process left behind would hold a pipe open
+        with open(case.stdout_file or os.devnull, "w") as stdout, tempfile.TemporaryFile("w+") as stderr:
             proc = subprocess.Popen(
-                [_python(repo), "-m", "offline", "preview", *args], cwd=repo, stdout=stdout,
-                stderr=subprocess.PIPE, text=True, env={**os.environ, table.MARKER_ENV: marker, **case.env},
-                start_new_session=True, preexec_fn=_limit_memory,
+                [_python(repo), "-m", "offline", "preview", *args], cwd=repo, stdout=stdout, stderr=stderr, text=True,
+                env={**os.environ, table.MARKER_ENV: marker, **case.env}, start_new_session=True,
+                preexec_fn=_limit_memory,
             )
-            try:
-                _, err = proc.communicate(timeout=timeout)
-                code: object = proc.returncode
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                _, err = proc.communicate()
-                code = f"hung ({timeout:g} s)"
+            code: object = _wait(proc, timeout)
+            stderr.seek(0)
+            err = stderr.read()
         seconds = time.monotonic() - started
         left = _left(marker)
         _kill(left)
@@ -104,7 +112,7 @@ def stdout_closed(repo: Path, timeout: float) -> dict[str, object]:
     marker = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp_name:
         tmp = Path(tmp_name)
-        args = table.args_for(table.program(tmp, main=table.NESTED_COMPONENTS))
+        args = table.args_for(table.program(tmp, main=table.LONG_REPORT))
         proc = subprocess.Popen(
             [_python(repo), "-m", "offline", "preview", *args], cwd=repo, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env={**os.environ, table.MARKER_ENV: marker}, preexec_fn=_limit_memory,
@@ -129,27 +137,52 @@ def sigterm_while_a_policy_hangs(repo: Path, timeout: float) -> dict[str, object
         pack.mkdir()
         (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
         (pack / "__main__.py").write_text(table.HANGING_PACK)
-        proc = subprocess.Popen(
-            [_python(repo), "-m", "offline", "preview", "--program", str(table.program(tmp)), "--policy-pack", str(pack)],
-            cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, table.MARKER_ENV: marker}, start_new_session=True, preexec_fn=_limit_memory,
-        )
-        deadline = time.monotonic() + timeout
-        while not (pack / "entered").exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = proc.communicate(timeout=timeout)
-            code: object = proc.returncode
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, err = proc.communicate()
-            code = f"still running {timeout:g} s after SIGTERM"
+        with tempfile.TemporaryFile("w+") as stderr:
+            proc = subprocess.Popen(
+                [_python(repo), "-m", "offline", "preview", "--program", str(table.program(tmp)), "--policy-pack",
+                 str(pack)],
+                cwd=repo, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+                env={**os.environ, table.MARKER_ENV: marker}, start_new_session=True, preexec_fn=_limit_memory,
+            )
+            deadline = time.monotonic() + timeout
+            while not (pack / "entered").exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            code = _wait(proc, timeout)
+            if isinstance(code, str):
+                code = f"still running {timeout:g} s after SIGTERM"
+            stderr.seek(0)
+            err = stderr.read()
         left = _left(marker)
         _kill(left)
     return {"case": "SIGTERM while a policy hangs", "measured": "signals", "code": code, "seconds": 0.0,
             "stderr": _summary(err), "traceback": "Traceback" in err, "left": len(left), "check": "",
             "ok": code == 128 + signal.SIGTERM and not left}
+
+
+def sigkill_with_program_subprocesses(repo: Path, timeout: float) -> dict[str, object]:
+    marker = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp_name:
+        tmp = Path(tmp_name)
+        main = table.SUBPROCESSES + "import time\ntime.sleep(3600)\n"
+        proc = subprocess.Popen(
+            [_python(repo), "-m", "offline", "preview", *table.args_for(table.program(tmp, main=main), "--timeout", "3600")],
+            cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, table.MARKER_ENV: marker},
+            preexec_fn=_limit_memory,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            pids = processes_with_env(table.MARKER_ENV, marker)
+            if sum(b"time.sleep(600)" in table._cmdline(p) for p in pids) == 2:
+                break
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        left = _left(marker)
+        _kill(left)
+    return {"case": "SIGKILL of the command while the program's subprocesses run", "measured": "programs",
+            "code": "killed", "seconds": 0.0, "stderr": "", "traceback": False, "left": len(left), "check": "",
+            "ok": not left}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(stdout_closed(repo, args.timeout))
     if args.only in "SIGTERM while a policy hangs":
         rows.append(sigterm_while_a_policy_hangs(repo, args.timeout))
+    if args.only in "SIGKILL of the command while the program's subprocesses run":
+        rows.append(sigkill_with_program_subprocesses(repo, args.timeout))
     print(f"repository: {repo}")
     print("| case | exit | as expected | traceback | left running | stderr (last line) |")
     print("|---|---|---|---|---|---|")

@@ -100,9 +100,14 @@ class Analyzer:
         try:
             return getattr(self.stub, method)(request, timeout=self.timeout)
         except grpc.RpcError as e:
-            raise PolicyError(
-                f"policy pack {method} failed: {e.details() or e.code()}" + self._stderr_tail()
-            ) from e
+            raise self._failure(method, e) from e
+
+    def _failure(self, method: str, error: grpc.RpcError) -> PolicyError:
+        if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            reason = f"did not answer within {self.timeout:g} s (--rpc-timeout)"
+        else:
+            reason = f"failed: {error.details() or error.code()}"
+        return PolicyError(f"policy pack {method} {reason}" + self._stderr_tail())
 
     def start(self, given_config: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Handshake (optional), ConfigureStack, GetAnalyzerInfo, reconcile + validate, Configure."""
@@ -307,6 +312,6 @@ class Analyzer:
             resp = self.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), timeout=self.timeout)
         except grpc.RpcError as e:
             if e.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise PolicyError(f"policy pack AnalyzeStack failed: {e.details()}" + self._stderr_tail()) from e
+                raise self._failure("AnalyzeStack", e) from e
             return []
         return [self._diag(d, d.urn if d.urn in known_urns else root_urn) for d in resp.diagnostics]

@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,13 +50,26 @@ def signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
-def exited_unreaped(pid: int) -> bool:
-    """Whether child `pid` has exited, without reaping it: while it is a zombie its pid (and so its
-    process group id) cannot be reused, so signalling the group afterwards hits no stranger."""
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:
-        return True
+def wait_unreaped(pid: int, timeout: float) -> Any:
+    """Wait up to `timeout` s for child `pid` to exit, without reaping it; its waitid result, or
+    None if it still runs (or was reaped already). While a child is an unreaped zombie its pid,
+    and so its process group id, cannot be reused: signalling the group then hits no stranger."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return None
+        if ended is not None or time.monotonic() >= deadline:
+            return ended
+        time.sleep(0.01)
+
+
+def exit_code(ended: Any) -> int | None:
+    """A waitid result as Popen reports it: the exit code, or minus the signal that killed it."""
+    if ended is None:
+        return None
+    return ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
 
 
 # ---- the guard of the program's process ------------------------------------------------------------

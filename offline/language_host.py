@@ -42,6 +42,7 @@ import signal
 import subprocess
 import threading
 import time
+import types
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -57,6 +58,9 @@ MAX_MESSAGE = 64 * 1024 * 1024  # one registration's JSON; a 4-byte length could
 _GRACE = 10.0  # seconds past the program's own timeout before the host is killed
 _GUARD_GRACE = 30.0  # seconds the guard may take to clear the program's process tree
 LOG_SEVERITIES = ("debug", "info", "warning", "error")
+# Property values the monitor can record nest less deep (its Struct conversion recurses); deeper
+# ones would only reach the command's recursive conversions.
+MAX_VALUE_DEPTH = 200
 
 
 class ChannelError(Exception):
@@ -95,6 +99,19 @@ def _value(value: Any, hint: Any, where: str) -> Any:
         return hint(value)
     if hint is Path:
         return Path(_value(value, str, where))
+    if hint is type(None):
+        if value is not None:
+            raise ChannelError(f"{where} must be null")
+        return None
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            try:
+                return _value(value, option, where)
+            except ChannelError:
+                continue
+        raise ChannelError(f"{where} must be {' or '.join(getattr(a, '__name__', str(a)) for a in args)}")
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_value(value, list[args[0]], where))  # type: ignore[valid-type]
     if origin in (list, set):
         if not isinstance(value, list):
             raise ChannelError(f"{where} must be a list")
@@ -128,6 +145,17 @@ def _dataclass(cls: type, data: Any, where: str) -> Any:
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ChannelError(f"{where} has no {name!r}")
     return cls(**kwargs)
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_VALUE_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _encode(message: dict[str, Any]) -> bytes:
@@ -211,6 +239,8 @@ class ChannelReader:
         if kind == "done":
             _expect(message, "outputs", "logs", "invokes", "duration")
             outputs = _value(message["outputs"], dict[str, dict[str, Any]], "done.outputs")
+            if _too_deep(list(outputs.values())):
+                raise ChannelError(f"done.outputs has values nested deeper than {MAX_VALUE_DEPTH} levels")
             strangers = sorted(set(outputs) - set(self._seen))
             if strangers:
                 raise ChannelError(f"done.outputs names resources never registered: {strangers[:3]}")
@@ -250,6 +280,8 @@ class ChannelReader:
             raise ChannelError(f"registration {reg.urn!r} is not the URN of {reg.type} {reg.name!r} in this stack")
         if reg.default_provider and (reg.parent or not reg.type.startswith("pulumi:providers:")):
             raise ChannelError(f"registration {reg.urn!r} claims to be a default provider")
+        if _too_deep([reg.inputs, reg.outputs, reg.options]):
+            raise ChannelError(f"registration {reg.urn!r} has values nested deeper than {MAX_VALUE_DEPTH} levels")
 
 
 class ProgramProcess:

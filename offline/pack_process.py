@@ -32,7 +32,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
-from .child_process import die_with_parent, exited_unreaped, signal_group
+from .child_process import die_with_parent, exit_code, signal_group, wait_unreaped
 from .errors import InputError
 from .inputs import load_yaml_mapping, os_reason
 from .pack_bootstrap import MEMO_REPORT
@@ -173,7 +173,6 @@ class PolicyPackProcess:
             raise PolicyError(f"cannot start the policy pack with {self.python}: {os_reason(e)}") from None
         self.channel: grpc.Channel | None = None
         self._closed = False
-        self._group_killed = False
 
     @property
     def stderr(self) -> str:
@@ -213,10 +212,8 @@ class PolicyPackProcess:
                 if not chunk:
                     if self._closed:
                         raise PolicyError("policy pack stopped before it started")
-                    self.proc.wait(timeout=5)
-                    raise PolicyError(
-                        f"policy pack exited with code {self.proc.returncode} before it started" + self.stderr_tail()
-                    )
+                    code = exit_code(wait_unreaped(self.proc.pid, 5))  # `close` reaps it, after its group
+                    raise PolicyError(f"policy pack exited with code {code} before it started" + self.stderr_tail())
                 buf += chunk
         try:
             port = int(buf.split(b"\n", 1)[0].strip())
@@ -236,27 +233,22 @@ class PolicyPackProcess:
         """Ask the pack and its process group to stop (SIGTERM) without waiting; `close` finishes
         the job."""
         self._closed = True
-        signal_group(self.proc.pid, signal.SIGTERM)
+        if self.proc.returncode is None:  # not reaped (only `close` reaps): its pid still names its group
+            signal_group(self.proc.pid, signal.SIGTERM)
 
     def close(self, grace: float = 3.0) -> None:
         """Stop the pack (TERM, then KILL after `grace` s), everything left in its process group
         (KILL), and the engine server; safe to call twice."""
-        if self._group_killed:
-            return
         self.stop()
         if self.channel is not None:
             self.channel.close()
             self.channel = None
         if self.proc.returncode is None:
-            # Waited for unreaped, so its pid still names its group when the group is killed.
-            deadline = time.monotonic() + grace
-            while not exited_unreaped(self.proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.01)
-        # What the pack started goes with it (a group outlives its leader; while it has members,
-        # the kernel gives its id to no other process).
-        signal_group(self.proc.pid, signal.SIGKILL)
-        self._group_killed = True
-        self.proc.wait()
+            # Until it is reaped, its pid names its group and no other process's: what the pack
+            # started goes with it (a group outlives its leader).
+            wait_unreaped(self.proc.pid, grace)
+            signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self._server.stop(0)
 
 

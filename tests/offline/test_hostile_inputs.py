@@ -159,6 +159,15 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
 
 
+def consistent_report(tmp: Path) -> None:
+    """The report holds each resource once, each after its parent, and counts what it holds."""
+    report = json.loads((tmp / "r.json").read_text())
+    urns = [r["urn"] for r in report["resources"]]
+    assert len(urns) == len(set(urns)) == report["summary"]["resources"]
+    for i, r in enumerate(report["resources"]):
+        assert r["parent"] is None or r["parent"] in urns[:i], r
+
+
 def no_file(name: str) -> Callable[[Path], None]:
     def check(tmp: Path) -> None:
         assert not (tmp / name).exists(), f"{name} was created: code from the input ran"
@@ -233,6 +242,19 @@ import pulumi
 assert len(pulumi.Config().require("big")) == 200_000
 """
 
+HANGING_PACK = """
+import pathlib, time
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def hang(args, report_violation):
+    pathlib.Path("entered").touch()
+    time.sleep(3600)
+
+PolicyPack("hanging-pack", enforcement_level=EnforcementLevel.MANDATORY,
+           policies=[ResourceValidationPolicy(name="hang", description="never returns", validate=hang)])
+"""
+
+
 PACK_WITH_CHILDREN = """
 import subprocess, sys
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
@@ -301,6 +323,15 @@ def same_file_twice(tmp: Path) -> list[str]:
 def stuck_pack(tmp: Path) -> list[str]:
     d = Path(shutil.copytree(FIXTURES / "stuck_pack", tmp / "stuck_pack"))
     return ["--program", str(program(tmp)), "--policy-pack", str(d), "--pack-start-timeout", "2"]
+
+
+def hanging_pack_args(tmp: Path) -> list[str]:
+    """A pack whose policy never returns (it first touches `entered` in the pack directory)."""
+    d = tmp / "pack"
+    d.mkdir()
+    (d / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (d / "__main__.py").write_text(HANGING_PACK)
+    return ["--program", str(program(tmp)), "--policy-pack", str(d), "--pack-processes", "1"]
 
 
 def unwritable(tmp: Path) -> Path:
@@ -407,6 +438,8 @@ CASES = [
          "policy pack config {tmp}/policy-config.json: is a directory, not a regular file"),
     Case("pack hangs before reporting its port", "packs", stuck_pack, 2,
          "error (policy pack error): policy pack did not report its port within 2 s (--pack-start-timeout)"),
+    Case("policy hangs: --rpc-timeout", "packs", lambda tmp: [*hanging_pack_args(tmp), "--rpc-timeout", "2"], 2,
+         "error (policy pack error): policy pack Analyze did not answer within 2 s (--rpc-timeout)"),
     Case("pack spawns children that outlive it", "packs", with_pack(main=PACK_WITH_CHILDREN), 1,
          stdout="FAIL: 1 mandatory policy violation(s)"),
     # Flags
@@ -428,8 +461,9 @@ CASES = [
     # Programs
     Case("components nested 1,200 deep", "programs", with_program(NESTED_COMPONENTS), 0,
          stdout="test:index:Layer  layer1199"),
-    Case("registrations from a thread after the program returns", "programs", with_program(LATE_THREAD), 0,
-         stdout="PASS: no mandatory policy violations"),
+    Case("registrations from a thread after the program returns", "programs",
+         lambda tmp: args_for(program(tmp, main=LATE_THREAD), "--json", str(tmp / "r.json")), 0,
+         check=consistent_report),
     Case("parent URN from another stack", "programs", with_program(FOREIGN_PARENT, "--timeout", "600"), 2,
          "ValueError: unknown resource urn:pulumi:prod::other::test:index:Thing::elsewhere"),
     Case("program starts subprocesses", "programs", with_program(SUBPROCESSES), 0,
@@ -565,28 +599,14 @@ def test_internal_error_is_exit_2_and_one_line(tmp_path: Path, monkeypatch: pyte
     assert 'raise ZeroDivisionError("a bug")' in err
 
 
-HANGING_PACK = """
-import pathlib, time
-from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
-
-def hang(args, report_violation):
-    pathlib.Path("entered").touch()
-    time.sleep(3600)
-
-PolicyPack("hanging-pack", enforcement_level=EnforcementLevel.MANDATORY,
-           policies=[ResourceValidationPolicy(name="hang", description="never returns", validate=hang)])
-"""
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_while_a_policy_hangs_ends_the_command(signum: int, tmp_path: Path, marker: str) -> None:
+    args = [*hanging_pack_args(tmp_path), "--rpc-timeout", "3600"]
     d = tmp_path / "pack"
-    d.mkdir()
-    (d / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
-    (d / "__main__.py").write_text(HANGING_PACK)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "preview", "--program", str(program(tmp_path)), "--policy-pack", str(d),
-         "--rpc-timeout", "3600"],
+        [sys.executable, "-m", "offline", "preview", *args],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, MARKER_ENV: marker},
     )
     deadline = time.monotonic() + 120
@@ -661,6 +681,8 @@ CHANNEL_CASES = {
     "a URN that is not its type's": (_frame({**_register(), "registration": {**_register()["registration"],
                                                                               "type": "aws:ecs/service:Service"}}),
                                      "is not the URN of aws:ecs/service:Service 'b' in this stack"),
+    "inputs nested 300 deep": (_frame(_register(inputs=json.loads('{"a": ' + "[" * 300 + "]" * 300 + "}"))),
+                               "has values nested deeper than 200 levels"),
     "the same URN twice": (_frame(_register()) + _frame(_register()), f"registration {BUCKET_URN!r} was sent twice"),
     "a parent never registered": (_frame(_register(parent=ROOT_URN)), f"names a parent never registered: {ROOT_URN!r}"),
     "a fake default provider": (_frame(_register(default_provider=True)), "claims to be a default provider"),
