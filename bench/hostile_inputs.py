@@ -108,7 +108,7 @@ def run_case(case: table.Case, repo: Path, timeout: float) -> dict[str, object]:
     }
 
 
-def stdout_closed(repo: Path, timeout: float) -> dict[str, object]:
+def stdout_closed(repo: Path, timeout: float, lines_read: int) -> dict[str, object]:
     marker = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp_name:
         tmp = Path(tmp_name)
@@ -118,13 +118,15 @@ def stdout_closed(repo: Path, timeout: float) -> dict[str, object]:
             stderr=subprocess.PIPE, env={**os.environ, table.MARKER_ENV: marker}, preexec_fn=_limit_memory,
         )
         assert proc.stdout is not None and proc.stderr is not None
-        proc.stdout.readline()
+        for _ in range(lines_read):
+            proc.stdout.readline()
         proc.stdout.close()
         err = proc.stderr.read().decode()
         code = proc.wait(timeout=timeout)
         left = _left(marker)
         _kill(left)
-    return {"case": "stdout closed after one line (| head -1)", "measured": "outputs", "code": code, "seconds": 0.0,
+    when = "after one line (| head -1)" if lines_read else "before the report (| true)"
+    return {"case": f"stdout closed {when}", "measured": "outputs", "code": code, "seconds": 0.0,
             "stderr": _summary(err), "traceback": "Traceback" in err or "Exception ignored" in err, "left": len(left),
             "check": "", "ok": code == 0 and not err and not left}
 
@@ -204,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(run_case(case, repo, args.timeout))
         print(f"... {rows[-1]['case']}: {rows[-1]['code']}", file=sys.stderr, flush=True)
     if args.only in "stdout closed after one line (| head -1)":
-        rows.append(stdout_closed(repo, args.timeout))
+        rows.append(stdout_closed(repo, args.timeout, 1))
+    if args.only in "stdout closed before the report (| true)":
+        rows.append(stdout_closed(repo, args.timeout, 0))
     if args.only in "SIGTERM while a policy hangs":
         rows.append(sigterm_while_a_policy_hangs(repo, args.timeout))
     if args.only in "SIGKILL of the command while the program's subprocesses run":

@@ -88,7 +88,7 @@ def pack(tmp: Path, *, policy_yaml: str | None = None, main: str | None = None) 
 
 
 def with_pack(**kwargs: str) -> Callable[[Path], list[str]]:
-    return lambda tmp: ["--program", str(program(tmp)), "--policy-pack", str(pack(tmp, **kwargs))]
+    return lambda tmp: ["--program", str(program(tmp)), "--policy-pack", str(pack(tmp, **kwargs)), "--pack-processes", "1"]
 
 
 def with_policy_config(content: bytes | None, make: Callable[[Path], None] | None = None) -> Callable[[Path], list[str]]:
@@ -322,7 +322,7 @@ def same_file_twice(tmp: Path) -> list[str]:
 
 def stuck_pack(tmp: Path) -> list[str]:
     d = Path(shutil.copytree(FIXTURES / "stuck_pack", tmp / "stuck_pack"))
-    return ["--program", str(program(tmp)), "--policy-pack", str(d), "--pack-start-timeout", "2"]
+    return ["--program", str(program(tmp)), "--policy-pack", str(d), "--pack-start-timeout", "2", "--pack-processes", "1"]
 
 
 def hanging_pack_args(tmp: Path) -> list[str]:
@@ -564,19 +564,21 @@ for i in range(600):  # a text report of ~170 KiB, more than a pipe holds
 """
 
 
-def test_stdout_closed_early_is_quiet(tmp_path: Path, marker: str) -> None:
-    """`... | head -1`: the reader goes away after a line. The rest of the report is dropped
-    quietly (no traceback, no "Exception ignored"), and the exit code is still the verdict's."""
+@pytest.mark.parametrize("lines_read", [1, 0], ids=["after a line", "before the report"])
+def test_stdout_closed_early_is_quiet(lines_read: int, tmp_path: Path, marker: str) -> None:
+    """`... | head -1`: the reader goes away after a line, or before anything is written. The rest
+    of the report is dropped quietly (no traceback, no "Exception ignored"), and the exit code is
+    still the verdict's."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "offline", "preview", *args_for(program(tmp_path, main=LONG_REPORT))],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, MARKER_ENV: marker},
     )
     assert proc.stdout is not None and proc.stderr is not None
-    first = proc.stdout.readline()
+    first = [proc.stdout.readline() for _ in range(lines_read)]
     proc.stdout.close()  # as head does after its line
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 0, err
-    assert first.startswith(b"Offline preview of stack 'dev'")
+    assert all(line.startswith(b"Offline preview of stack 'dev'") for line in first)
     assert err == "", err
 
 
