@@ -29,6 +29,8 @@ def _knobs(rule: Rule) -> str:
 def _default(v: object) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(map(str, v)) + "]" if len(v) <= 3 else f"[{len(v)} items]"
+    if v == "":
+        return '""'
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 

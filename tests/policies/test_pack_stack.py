@@ -253,12 +253,22 @@ def test_duplicate_listener_rule_priority(analyzer):
     assert "lb-listener-rule-priority-unique" in stack_names(analyzer, resources)
 
 
-def test_stack_exemption_becomes_advisory(analyzer):
+def test_stack_exemption_becomes_advisory():
+    # A mandatory stack rule is exemptable only when the organisation lists it (governance, see
+    # test_pack_exemptions_remediation.py); the engine analyses a resource before AnalyzeStack.
+    a = Analyzer(
+        {
+            "ecs-guardrails-exemption-reason": {
+                "exemptable": ["ecs-service-load-balancer-required", "ecs-service-target-group-routed"]
+            }
+        }
+    )
+    a.analyze(SVC, good(SVC))
     tags = {
         "ecs-guardrails:exempt": "ecs-service-target-group-routed",
         "ecs-guardrails:reason": "blue/green spare",
     }
-    diags = analyzer.analyze_stack(graph(routed=False, svc_tags=tags))
+    diags = a.analyze_stack(graph(routed=False, svc_tags=tags))
     assert names(diags, "mandatory") == set()
     note = [d for d in diags if d.policy == "ecs-guardrails-stack-exemptions"]
     assert note and note[0].level == "advisory" and "blue/green spare" in note[0].message

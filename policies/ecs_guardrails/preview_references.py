@@ -1,0 +1,113 @@
+"""Stack rules that decide, at preview, resource rules whose values are not known yet, from the resources those
+values come from (the stack view's property dependencies).
+
+During `pulumi preview` a task definition's role ARNs and a launch template's instance profile ARN are
+outputs of resources not created yet: unknown to the resource rules, which would defer (the SDK's "can't run
+policy ... during preview" note). The engine still knows which resource each value comes from: two different
+IAM roles have different ARNs; a value taken from an instance profile attaches one. Each rule here `completes`
+a resource rule: it decides only where that rule met unknowns, honours that rule's exemptions, and defers
+itself when the references do not decide either. `COVERED` lists the properties whose unknown values no
+longer defer the completed rule (`pack.build_rules` applies it). During `pulumi up` the values are known and
+the resource rules decide alone.
+
+Configure each rule at the same level as the rule it completes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .resource_types import LAUNCH_TEMPLATE, TASK_DEF
+from .rule import MANDATORY, MEDIUM, Res, Rule, StackCtx
+from .values import Unknown, get
+
+ROLE = "aws:iam/role:Role"
+INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+
+
+def _referenced(by_urn: dict[str, Res], res: Res, prop: str, rtype: str) -> list[Res]:
+    """The resources of type `rtype` the value of `prop` depends on, each once."""
+    urns = dict.fromkeys(u for u in res.deps.get(prop, []) if u in by_urn and by_urn[u].type == rtype)
+    return [by_urn[u] for u in urns]
+
+
+def check_roles_by_reference(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
+    by_urn = {r.urn: r for r in ctx.resources}
+    for td in ctx.resources:
+        if td.type != TASK_DEF:
+            continue
+        exe, task = get(td.props, "executionRoleArn"), get(td.props, "taskRoleArn")
+        unknown = [v for v in (exe, task) if isinstance(v, Unknown)]
+        if not unknown or exe is None or task is None:
+            continue  # known ARNs: ecs-task-separate-roles decided; a missing role: nothing shared
+        roles = {p: _referenced(by_urn, td, p, ROLE) for p in ("executionRoleArn", "taskRoleArn")}
+        if len(unknown) == 2:
+            exe_roles, task_roles = roles["executionRoleArn"], roles["taskRoleArn"]
+            if len(exe_roles) == 1 and len(task_roles) == 1:
+                role = exe_roles[0]
+                if role.urn == task_roles[0].urn:
+                    yield (
+                        f"executionRoleArn and taskRoleArn both take their value from role '{role.name}' "
+                        f"({role.urn}): give the task its own role so the application does not get the agent's "
+                        "permissions (ECR pull, secrets, logs)"
+                    ), td
+                continue
+        else:
+            # One ARN known, the other from a role of this stack: different names are different roles.
+            known, prop = (exe, "taskRoleArn") if isinstance(task, Unknown) else (task, "executionRoleArn")
+            ref = roles[prop]
+            name = get(ref[0].props, "name") if len(ref) == 1 else None
+            if isinstance(known, str) and isinstance(name, str) and name and known.rsplit("/", 1)[-1] != name:
+                continue
+        ctx.known(unknown[0])  # the references do not decide: deferred to deploy
+
+
+def check_instance_profile_by_reference(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
+    by_urn = {r.urn: r for r in ctx.resources}
+    for lt in ctx.resources:
+        if lt.type != LAUNCH_TEMPLATE:
+            continue
+        profile = get(lt.props, "iamInstanceProfile")
+        values = [profile, get(profile, "arn"), get(profile, "name")]
+        unknown = next((v for v in values if isinstance(v, Unknown)), None)
+        if unknown is None or _referenced(by_urn, lt, "iamInstanceProfile", INSTANCE_PROFILE):
+            continue  # known: the resource rule decided; from an instance profile: one is attached
+        ctx.known(unknown)
+    yield from ()
+
+
+RULES = [
+    Rule(
+        name="ecs-task-separate-roles-by-reference",
+        description=(
+            "At preview, where a task definition's role ARNs are not known yet: the execution and task roles "
+            "are different IAM roles of the stack (completes ecs-task-separate-roles)."
+        ),
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=("stack",),
+        stack=True,
+        check=check_roles_by_reference,
+        remediation_steps="Create a dedicated task role with only the application's permissions.",
+        completes="ecs-task-separate-roles",
+    ),
+    Rule(
+        name="ec2-launch-template-instance-profile-by-reference",
+        description=(
+            "At preview, where a launch template's instance profile is not known yet: it comes from an IAM "
+            "instance profile (completes ec2-launch-template-instance-profile)."
+        ),
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=("stack",),
+        stack=True,
+        check=check_instance_profile_by_reference,
+        remediation_steps="Set iamInstanceProfile {arn} from the ECS container instance role's instance profile.",
+        completes="ec2-launch-template-instance-profile",
+    ),
+]
+
+# The completed rules' properties whose unknown values the rules above decide.
+COVERED = {
+    "ecs-task-separate-roles": ("executionRoleArn", "taskRoleArn"),
+    "ec2-launch-template-instance-profile": ("iamInstanceProfile",),
+}
