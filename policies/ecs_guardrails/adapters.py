@@ -9,6 +9,7 @@ the public pulumi_policy API plus `sdk_internals`."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import replace
 from typing import Any
@@ -23,7 +24,7 @@ from pulumi_policy import (
 )
 
 from .exemption_governance import ENFORCE, Decision, Governance, decide, default_exemptable, utc_today
-from .exemption_handoff import STACK_KEY, ExemptionState, Honoured, exemption_tags
+from .exemption_handoff import STACK_KEY, Honoured, SharedState, exemption_tags
 from .rule import Ctx, Res, Rule, StackCtx, control_tags
 from .sdk_internals import defer_unknown, proxy_target
 from .values import Malformed, Unknown, unwrap
@@ -64,34 +65,38 @@ def run_resource_check(rule: Rule, ctx: Ctx) -> list[str]:
         return [_internal_error(rule, e)]
 
 
-def _ctx(rule: Rule, args: ResourceValidationArgs, state: ExemptionState | None = None) -> Ctx:
+def _ctx(rule: Rule, args: ResourceValidationArgs, state: SharedState | None = None) -> Ctx:
     return Ctx(
         args.resource_type,
         args.name,
         args.urn,
         unwrap(args.props),
         rule.settings(args.get_config()),
-        exemptions=state,
+        shared=state,
     )
 
 
-def _decision(rule: Rule, props: Any, state: ExemptionState, subject: str = "") -> Decision:
+def _decision(rule: Rule, props: Any, state: SharedState, subject: str = "") -> Decision:
     if not rule.exemptible:
         return ENFORCE
     return decide(exemption_tags(props), subject or rule.name, state.governance, utc_today())
 
 
 def to_policies(rules: list[Rule]) -> list[Policy]:
-    """The rules as the policies of one pack instance, in order, sharing one `ExemptionState`."""
-    state = ExemptionState(
+    """The rules as the policies of one pack instance, in order, sharing one `SharedState`."""
+    state = SharedState(
         default=Governance(frozenset(default_exemptable(rules))),
         policies={r.name: r.exemptible and not r.completes for r in rules},
     )
     return [to_stack_policy(r, state) if r.stack else to_resource_policy(r, state) for r in rules]
 
 
-def to_resource_policy(rule: Rule, state: ExemptionState) -> ResourceValidationPolicy:
+def to_resource_policy(rule: Rule, state: SharedState) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if rule.decided_in_stack_view:
+            # The stack rule completing this one reads its settings (a policy sees only its own config).
+            with contextlib.suppress(Exception):  # a bad setting is reported below, where the rule applies
+                state.settings[rule.name] = rule.settings(args.get_config())
         if not rule.applies_to(args.resource_type):
             return
         try:
@@ -169,12 +174,12 @@ def _stack_resources(args: StackValidationArgs) -> list[Res]:
     return out
 
 
-def to_stack_policy(rule: Rule, state: ExemptionState) -> StackValidationPolicy:
+def to_stack_policy(rule: Rule, state: SharedState) -> StackValidationPolicy:
     subject = rule.completes or rule.name  # whose exemptions apply
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         try:
-            ctx = StackCtx(_stack_resources(args), rule.settings(args.get_config()), exemptions=state)
+            ctx = StackCtx(_stack_resources(args), rule.settings(args.get_config()), shared=state)
             findings = list(rule.check(ctx))
             decisions = {r.urn: _decision(rule, r.props, state, subject) for r in ctx.resources}
         except Exception as e:

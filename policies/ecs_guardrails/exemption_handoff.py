@@ -1,4 +1,4 @@
-"""Exemption tags, and what the policies of one pack instance share about exemptions (`ExemptionState`).
+"""Exemption tags, and what the policies of one pack instance hand each other (`SharedState`).
 
 A resource exempts itself from named policies with the tags `ecs-guardrails:exempt` (names separated by
 commas or spaces), `ecs-guardrails:reason` and optionally `ecs-guardrails:expires` (YYYY-MM-DD). Whether an
@@ -8,14 +8,22 @@ shown: a mandatory policy cannot emit an advisory diagnostic (the level is fixed
 rule leaves its findings in the state's stash and the advisory companions in `exemptions`
 (`ecs-guardrails-exemptions`, `ecs-guardrails-stack-exemptions`) take and report them.
 
+The state also carries the settings of the resource rules that a stack rule completes at preview
+(`preview_references`): each such rule publishes its settings whenever it runs, for the stack rule, since a
+policy sees only its own config.
+
 Why shared state is safe: pulumi_policy's servicer runs the pack's policies one after another, in list
 order, on one thread within a single Analyze (or AnalyzeStack) call. `pack.build_rules` puts the governance
 policy before every rule (it publishes its config for them in that same call) and the companions after every
-rule they report on. Stash entries are keyed by the resource's URN (stack findings by `STACK_KEY`), so calls
-for other resources, served on other gRPC worker threads, do not mix; a lock guards the dict itself. The
-companion takes (removes) the entry in the same call, and a rule that honours no exemption clears its entry,
-so a finding reaches only the companion of the call that produced it. Each pack instance (`adapters.
-to_policies`) has its own state, so two servicers in one process (the tests) never share it."""
+rule they report on. The engine analyses every resource before AnalyzeStack, so by then each resource policy
+has run in the process (the offline preview sends the first resource and AnalyzeStack to the same process);
+until a policy has published, readers use the pack's defaults (governance) or defer (settings).
+
+Stash entries are keyed by the resource's URN (stack findings by `STACK_KEY`), so calls for other resources,
+served on other gRPC worker threads, do not mix; a lock guards the dict itself. The companion takes
+(removes) the entry in the same call, and a rule that honours no exemption clears its entry, so a finding
+reaches only the companion of the call that produced it. Each pack instance (`adapters.to_policies`) has its
+own state, so two servicers in one process (the tests) never share it."""
 
 from __future__ import annotations
 
@@ -78,14 +86,15 @@ class Honoured:
 
 
 @dataclass
-class ExemptionState:
+class SharedState:
     """Shared by the policies of one pack instance: the governance in force (published by the governance
     policy at the start of each Analyze call), the pack's policies (name -> whether exemption tags can apply
-    to it) and the stash of honoured exemptions for the companions."""
+    to it), the stash of honoured exemptions for the companions, and published settings of rules."""
 
     default: Governance
     policies: dict[str, bool] = field(default_factory=dict)
     published: Governance | None = None
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     _stash: dict[str, dict[str, list[Honoured]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -43,7 +43,7 @@ def honoured_note(policy: str, h: Honoured) -> str:
 
 def check_governance(ctx: Ctx) -> Iterator[str]:
     gov = Governance.from_settings(ctx.cfg)
-    state = ctx.exemptions
+    state = ctx.shared
     if state is not None:
         state.publish(gov)  # for the policies that run after this one in this call (see exemption_handoff)
     tags = exemption_tags(ctx.props)
@@ -60,7 +60,7 @@ def check_governance(ctx: Ctx) -> Iterator[str]:
 
 
 def check_exempted(ctx: Ctx) -> Iterator[str]:
-    state = ctx.exemptions
+    state = ctx.shared
     if state is None:
         return
     for rule_name, entries in sorted(state.take(ctx.urn).items()):
@@ -83,7 +83,7 @@ def check_exempted(ctx: Ctx) -> Iterator[str]:
 
 
 def check_stack_exempted(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
-    state = ctx.exemptions
+    state = ctx.shared
     if state is None:
         return
     by_urn = {r.urn: r for r in ctx.resources}

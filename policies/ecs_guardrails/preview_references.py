@@ -1,14 +1,15 @@
 """Stack rules that decide, at preview, resource rules whose values are not known yet, from the resources those
 values come from (the stack view's property dependencies).
 
-During `pulumi preview` a task definition's role ARNs and a launch template's instance profile ARN are
-outputs of resources not created yet: unknown to the resource rules, which would defer (the SDK's "can't run
-policy ... during preview" note). The engine still knows which resource each value comes from: two different
-IAM roles have different ARNs; a value taken from an instance profile attaches one. Each rule here `completes`
-a resource rule: it decides only where that rule met unknowns, honours that rule's exemptions, and defers
-itself when the references do not decide either. `COVERED` lists the properties whose unknown values no
-longer defer the completed rule (`pack.build_rules` applies it). During `pulumi up` the values are known and
-the resource rules decide alone.
+During `pulumi preview` a task definition's role ARNs, a launch template's instance profile ARN and an Auto
+Scaling group's subnet ids are outputs of resources not created yet: unknown to the resource rules, which
+would defer (the SDK's "can't run policy ... during preview" note). The engine still knows which resources
+each value comes from: two different IAM roles have different ARNs; a value taken from an instance profile
+attaches one; a list taken from N subnets' ids holds N subnets. Each rule here `completes` a resource rule:
+it decides only where that rule met unknowns, with that rule's settings (published in `SharedState`) and
+exemptions, and defers itself when the references do not decide either. `COVERED` lists the properties whose
+unknown values no longer defer the completed rule (`pack.build_rules` applies it). During `pulumi up` the
+values are known and the resource rules decide alone.
 
 Configure each rule at the same level as the rule it completes."""
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .resource_types import LAUNCH_TEMPLATE, TASK_DEF
+from .resource_types import ASG, LAUNCH_TEMPLATE, TASK_DEF
 from .rule import MANDATORY, MEDIUM, Res, Rule, StackCtx
-from .values import Unknown, get
+from .values import Unknown, as_list, get, to_int
 
 ROLE = "aws:iam/role:Role"
 INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+SUBNET = "aws:ec2/subnet:Subnet"
 
 
 def _referenced(by_urn: dict[str, Res], res: Res, prop: str, rtype: str) -> list[Res]:
@@ -75,6 +77,25 @@ def check_instance_profile_by_reference(ctx: StackCtx) -> Iterator[tuple[str, Re
     yield from ()
 
 
+def check_asg_subnets_by_reference(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
+    by_urn = {r.urn: r for r in ctx.resources}
+    settings = ctx.shared.settings.get("asg-multi-az") if ctx.shared is not None else None
+    for asg in ctx.resources:
+        if asg.type != ASG:
+            continue
+        subnets, azs = get(asg.props, "vpcZoneIdentifiers"), get(asg.props, "availabilityZones")
+        unknown = next((v for v in (subnets, azs) if isinstance(v, Unknown)), None)
+        if unknown is None:
+            continue  # known: asg-multi-az decided
+        need = (to_int(settings.get("minSubnets")) or 2) if settings is not None else None
+        known = 0 if isinstance(azs, Unknown) else len(as_list(azs))
+        from_subnets = len(_referenced(by_urn, asg, "vpcZoneIdentifiers", SUBNET))
+        if need is not None and max(from_subnets, known) >= need:
+            continue  # spans enough subnets; fewer would not prove a violation (the list may hold others)
+        ctx.known(unknown)
+    yield from ()
+
+
 RULES = [
     Rule(
         name="ecs-task-separate-roles-by-reference",
@@ -104,10 +125,25 @@ RULES = [
         remediation_steps="Set iamInstanceProfile {arn} from the ECS container instance role's instance profile.",
         completes="ec2-launch-template-instance-profile",
     ),
+    Rule(
+        name="asg-multi-az-by-reference",
+        description=(
+            "At preview, where an Auto Scaling group's subnets are not known yet: its vpcZoneIdentifiers come "
+            "from at least minSubnets subnets of the stack (completes asg-multi-az, with its settings)."
+        ),
+        level=MANDATORY,
+        severity=MEDIUM,
+        resource_types=("stack",),
+        stack=True,
+        check=check_asg_subnets_by_reference,
+        remediation_steps="List private subnets of two or more AZs in vpcZoneIdentifiers.",
+        completes="asg-multi-az",
+    ),
 ]
 
 # The completed rules' properties whose unknown values the rules above decide.
 COVERED = {
     "ecs-task-separate-roles": ("executionRoleArn", "taskRoleArn"),
     "ec2-launch-template-instance-profile": ("iamInstanceProfile",),
+    "asg-multi-az": ("vpcZoneIdentifiers", "availabilityZones"),
 }

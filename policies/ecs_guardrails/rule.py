@@ -16,7 +16,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, Severity
 from .values import Malformed, Unknown, get, unwrap
 
 if TYPE_CHECKING:
-    from .exemption_handoff import ExemptionState
+    from .exemption_handoff import SharedState
 
 # Shorthands used by the rule modules.
 MANDATORY = EnforcementLevel.MANDATORY
@@ -52,7 +52,7 @@ class Ctx:
     props: dict[str, Any]
     cfg: dict[str, Any]
     unknowns: list[Unknown] = field(default_factory=list)
-    exemptions: ExemptionState | None = None  # the pack instance's exemption state (the companions read it)
+    shared: SharedState | None = None  # what the pack instance's policies share (exemptions, settings)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         return get(self.props, *path, default=default)
@@ -84,7 +84,7 @@ class StackCtx:
     resources: list[Res]
     cfg: dict[str, Any]
     unknowns: list[Unknown] = field(default_factory=list)
-    exemptions: ExemptionState | None = None
+    shared: SharedState | None = None
 
     def known(self, value: Any) -> bool:
         if isinstance(value, Unknown):

@@ -93,3 +93,31 @@ def test_resource_rules_no_longer_defer_on_the_covered_properties(analyzer):
     # Other unknowns still defer their rules.
     diags = analyzer.analyze(LT, good(LT, metadataOptions=UNKNOWN))
     assert [d.level for d in diags if d.policy == "ec2-launch-template-imdsv2"] == ["advisory"]
+
+
+def asg_graph(subnets: int) -> list[StackResource]:
+    from pack_fixtures import ASG
+
+    nets = [StackResource("aws:ec2/subnet:Subnet", f"private-{i}", {"vpcId": "vpc-1", "id": UNKNOWN}) for i in range(subnets)]
+    asg = StackResource(
+        ASG, "asg", good(ASG, vpcZoneIdentifiers=UNKNOWN),
+        property_dependencies={"vpcZoneIdentifiers": [n.urn or urn_of(n.type, n.name) for n in nets]},
+    )
+    return [*nets, asg]
+
+
+def test_asg_subnets_counted_from_references_with_the_rules_settings():
+    from pack_fixtures import ASG
+
+    policy = "asg-multi-az-by-reference"
+    a = Analyzer()
+    # Before asg-multi-az has run in this pack instance its settings are unknown: deferred.
+    assert [d.level for d in a.analyze_stack(asg_graph(2)) if d.policy == policy] == ["advisory"]
+    a.analyze(ASG, good(ASG))  # the engine analyses every resource before AnalyzeStack
+    assert [d for d in a.analyze_stack(asg_graph(2)) if d.policy == policy] == []
+    [note] = [d for d in a.analyze_stack(asg_graph(1)) if d.policy == policy]
+    assert note.level == "advisory" and ".asg.vpcZoneIdentifiers" in note.message  # one may not be all
+    strict = Analyzer({"asg-multi-az": {"minSubnets": 3}})
+    strict.analyze(ASG, good(ASG, vpcZoneIdentifiers=["subnet-a", "subnet-b", "subnet-c"]))
+    assert [d.level for d in strict.analyze_stack(asg_graph(2)) if d.policy == policy] == ["advisory"]
+    assert [d for d in strict.analyze_stack(asg_graph(3)) if d.policy == policy] == []
