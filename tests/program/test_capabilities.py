@@ -57,7 +57,7 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
     assert "loadBalancers" not in svc and "healthCheckGracePeriodSeconds" not in svc
     assert svc["tags"] == {
         "ecs-guardrails:exempt": "ecs-service-load-balancer-required",
-        "ecs-guardrails:reason": "consumes the jobs queue and serves no HTTP - approved by platform-team 2026-11",
+        "ecs-guardrails:reason": "consumes the jobs queue and serves no HTTP - approved by platform-team in PLAT-1234",
     }
     assert svc["capacityProviderStrategies"] == DEFAULT_STRATEGY
     names = {r.name for r in workloads.resources}
@@ -92,7 +92,9 @@ def test_worker_config_errors_name_the_key(changes: dict[str, Any], expected: st
 def test_worker_exemption_is_honoured_by_the_pack_with_its_reason(workloads: Recorder) -> None:
     notes = [d for d in diagnostics(workloads, "workloads", "prod") if d.policy == "ecs-guardrails-exemptions"]
     assert [(d.level, d.urn.rsplit("::", 1)[1]) for d in notes] == [("advisory", "queue-worker-service")]
-    assert "exempted from 'ecs-service-load-balancer-required'" in notes[0].message
+    assert "exempt from 'ecs-service-load-balancer-required' (no expiry), reason: consumes the jobs queue" in (
+        notes[0].message
+    )
 
 
 # --- 2. ECS Exec ----------------------------------------------------------------------------------
