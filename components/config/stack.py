@@ -103,10 +103,10 @@ class StackConfig(Strict):
             found, port, dns = sc.alias(name, svc.container_port)
             other = discovery.setdefault(found, name)
             if other != name:
-                problems.append((f"{at}.discovery_name", f"{found!r} is service {other!r}'s discovery name too"))
+                problems.append((f"{at}.discovery_name", f"{found!r} is already the discovery name of service {other!r}"))
             other = aliases.setdefault((dns, port), name)
             if other != name:
-                problems.append((f"{at}.client_aliases", f"{dns}:{port} is service {other!r}'s alias too"))
+                problems.append((f"{at}.client_aliases", f"{dns}:{port} is already the client alias of service {other!r}"))
         return problems
 
 
@@ -116,7 +116,10 @@ def _describe(error: dict[str, Any]) -> Problem:
     kind, message = error["type"], error["msg"]
     if loc and loc[-1] == "[key]":  # a map key (e.g. a service name) rather than a value
         loc.pop()
-        message = f"invalid name {error['input']!r}: lowercase letters, digits and '-', starting with a letter, at most 20"
+        if kind == "literal_error":  # a key from a fixed set (e.g. a ulimit name)
+            message = f"{error['input']!r} is not one of {error['ctx']['expected']}"
+        else:
+            message = f"invalid name {error['input']!r}: lowercase letters, digits and '-', starting with a letter, at most 20"
     elif kind == "extra_forbidden":
         message = "unknown key (check the spelling against the config reference)"
     elif kind == "missing":
