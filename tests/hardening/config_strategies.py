@@ -12,6 +12,7 @@ Raw configs are mappings of top-level keys without the namespace, JSON values on
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import sys
@@ -407,10 +408,8 @@ def full_config(raw: dict[str, Any], region: str = "eu-west-1") -> dict[str, Any
     """Stack config keys as run_program takes them (fully qualified), with `aws:defaultTags`
     mirroring valid `tags` as the stack files do (the program refuses a stack where they differ)."""
     config = {"aws:region": region, **{f"{NAMESPACE}:{k}": v for k, v in raw.items()}}
-    try:
+    with contextlib.suppress(ValueError):  # absent or invalid tags: the program has nothing to mirror
         config["aws:defaultTags"] = default_tags_config(TagsConfig.model_validate(raw.get("tags")))
-    except ValueError:  # absent or invalid tags: the program has nothing to mirror
-        pass
     return config
 
 
