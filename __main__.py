@@ -87,6 +87,8 @@ pulumi.export("services", {
     }
     for name, s in services.items()
 })
+if namespace is not None:
+    pulumi.export("service_connect_namespace_arn", namespace.namespace.arn)
 if scheduled_tasks:
     pulumi.export("scheduled_tasks", {
         name: {"schedule_name": t.schedule.name, "log_group_name": t.log_group.name}

@@ -2,7 +2,7 @@
 task (awsvpc) may reach beyond HTTPS, who may reach it beyond the ALB, and more security groups.
 
 A connection between two tasks of the stack is declared on both sides: the caller's `egress`
-names the service it calls, the called service's `ingress` names the caller (`pairing_problems`
+names the service it calls, the called service's `ingress` names the caller (`connection_problems`
 refuses one side without the other). Defaults stay closed: HTTPS egress only, ingress from the
 ALB only."""
 
