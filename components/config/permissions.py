@@ -109,7 +109,7 @@ class PermissionsConfig(Strict):
     )
     deny_iam: bool = Field(
         True, description="Deny every IAM action (`iam:*`) to the task role, as AWS Copilot does: the "
-        "application can neither change IAM nor pass roles, whatever a managed policy allows.",
+        "application can neither change IAM nor pass roles, whatever a managed policy allows.", examples=[False],
     )
 
     def document(self) -> dict | None:

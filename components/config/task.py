@@ -63,11 +63,11 @@ class ContainerConfig(Strict):
         ECS_STOP_TIMEOUT, ge=2, le=120,
         description="Seconds from SIGTERM to SIGKILL when the task stops (ECS's 30 s, written out). A load-balanced "
         "task gets SIGTERM only after the target group drained it (deregistration_delay), so this is the "
-        "container's own shutdown time, not the draining.",
+        "container's own shutdown time, not the draining.", examples=[60],
     )
     container_health_check: ContainerHealthCheckConfig | None = Field(
         None, description="Health check command run in the container (ECS); absent: none (the ALB still checks "
-        "web services' main container).",
+        "web services' main container).", examples=[{"command": ["CMD", "/healthcheck"], "start_period": 30}],
     )
     depends_on: dict[Name, ContainerCondition] = Field(
         default_factory=dict, description="Containers of the task this one waits for at start (and outlives at "
@@ -75,7 +75,8 @@ class ContainerConfig(Strict):
         "(needs that container's container_health_check).", examples=[{"otel": "START"}],
     )
     init_process_enabled: bool = Field(
-        True, description="Run an init process as PID 1 (reaps zombies, forwards signals such as SIGTERM).")
+        True, description="Run an init process as PID 1 (reaps zombies, forwards signals such as SIGTERM).",
+        examples=[False])
     ulimits: dict[UlimitName, UlimitConfig] = Field(
         default_factory=dict, description="Resource limits by name (the names ECS takes).",
         examples=[{"nofile": {"soft": 65536, "hard": 65536}}],

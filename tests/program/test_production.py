@@ -529,3 +529,21 @@ def test_tag_errors_name_the_key(tags: dict[str, Any], expected: str) -> None:
     raw = prod_raw()
     raw["tags"] = tags
     assert_error(raw, expected)
+
+
+# --- the config reference ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", [
+    "services.<name>.permissions", "services.<name>.permissions.statements.<index>.actions",
+    "services.<name>.permissions.managed_policy_arns", "services.<name>.permissions.deny_iam",
+    "services.<name>.egress", "services.<name>.ingress", "services.<name>.security_group_ids",
+    "services.<name>.alarms", "services.<name>.alarms.sns_topic_arn", "services.<name>.service_connect",
+    "services.<name>.service_connect.client_aliases", "services.<name>.stop_timeout",
+    "services.<name>.container_health_check", "services.<name>.depends_on", "services.<name>.init_process_enabled",
+    "services.<name>.ulimits", "services.<name>.sidecars.<name>.depends_on", "scheduled_tasks.<name>.permissions",
+    "scheduled_tasks.<name>.egress", "tags.team", "tags.cost_centre", "tags.environment", "tags.extra",
+])
+def test_reference_shows_each_new_key_with_an_example(key: str) -> None:
+    from components import reference
+    rows = [line for line in reference.render().splitlines() if line.startswith(f"| `{key}` |")]
+    assert len(rows) == 1 and "Example: `" in rows[0], rows
