@@ -1,24 +1,34 @@
 """Service: one ECS service behind the stack's shared ALB, or a worker without a load balancer.
 
-Owns the service's task (log group, roles, task definition, security group: see task.py), the ECS
-Exec policy on its task role (when enabled), target group, listener rule, the security group's
-ingress from the ALB (and the ALB's egress to it), the ECS service and its autoscaling. A worker
-has no target group, listener rule or ALB ingress, and carries the policy pack's exemption tags
-with its reason. The cluster, its capacity (EC2 or Fargate providers) and the ALB itself are not
-its own.
+Owns the service's task (log group, roles and the task role's permissions, task definition,
+security group and egress: see task.py), the ECS Exec policy on its task role (when enabled),
+target group, listener rule, the security group's ingress from the ALB (and the ALB's egress to
+it), its alarms (alarms.py), the ECS service (with the stack's tags, deployment alarms and Service
+Connect) and its autoscaling. A worker has no target group, listener rule or ALB ingress, and
+carries the policy pack's exemption tags with its reason. The cluster, its capacity (EC2 or
+Fargate providers), the ALB, the Service Connect namespace and the rules between services
+(reachability.py, declared once every task exists) are not its own.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from .alarms import AlarmTargets, ServiceAlarms, declare_service_alarms, deployment_alarms
 from .cluster import exec_log_group_name
 from .config import LogsConfig, ServiceConfig
 from .load_balancer import LoadBalancer
+from .service_connect import (
+    ServiceConnectArgs,
+    ServiceConnectNamespace,
+    main_port_mapping_extras,
+    service_connect_configuration,
+)
 from .task import Task, TaskPlacement, declare_task
 
 # The policy pack's exemption tags (see policies/README.md) and the rule a worker is exempt from.
@@ -32,13 +42,17 @@ class ServiceArgs:
     logs: LogsConfig
     load_balancer: LoadBalancer
     placement: TaskPlacement
+    # The stack's tags (ECS service and task definition; the ECS service propagates them to tasks).
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # The stack's Service Connect namespace (when some service uses Service Connect).
+    namespace: ServiceConnectNamespace | None = None
 
 
 class Service(pulumi.ComponentResource):
     """Children: task (see task.py) and, from it, log_group, execution_role, task_role,
     task_definition, security_group (awsvpc); exec_policy (ECS Exec); target_group and listener_rule
-    (web; None for workers), ingress and alb_egress (web, awsvpc); service; scaling_target and
-    scaling_policies (with autoscaling)."""
+    (web; None for workers), ingress and alb_egress (web, awsvpc); alarms; service; scaling_target
+    and scaling_policies (with autoscaling)."""
 
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:service:Service", name, None, opts)
@@ -46,7 +60,8 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         web = cfg.kind == "web"
 
-        self.task: Task = declare_task(self, name, "service", cfg, cfg.container_port, args.logs, args.placement)
+        self.task: Task = declare_task(self, name, "service", cfg, cfg.container_port, args.logs, args.placement,
+                                       args.tags, main_port_mapping_extras(name, cfg.service_connect))
         identity, network = self.task.identity, self.task.network
         self.log_group, self.execution_role = identity.log_group, identity.execution_role
         self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
@@ -63,6 +78,26 @@ class Service(pulumi.ComponentResource):
             self._routing(name, args, child)
         if self.security_group is not None and cfg.container_port is not None:
             self._alb_ingress(name, args, self.security_group, cfg.container_port, child)
+
+        self.alarms = ServiceAlarms()
+        if cfg.alarms is not None:
+            self.alarms = declare_service_alarms(self, name, cfg.alarms, AlarmTargets(
+                cluster_name=args.placement.cluster_name,
+                service_name=name,
+                load_balancer_arn_suffix=args.load_balancer.load_balancer.arn_suffix if web else None,
+                target_group_arn_suffix=self.target_group.arn_suffix if self.target_group is not None else None,
+            ))
+        connect = None
+        if cfg.service_connect is not None:
+            assert args.namespace is not None, "the program declares the namespace when a service uses it"
+            connect = service_connect_configuration(name, cfg.service_connect, cfg.container_port, ServiceConnectArgs(
+                namespace_arn=args.namespace.namespace.arn,
+                log_group_name=args.placement.log_group_name(name),
+                region=args.placement.region,
+            ))
+        tags = dict(args.tags)
+        if not web:  # a worker's only way past the pack's load balancer rule: its exemption, with the reason
+            tags.update({EXEMPT_TAG: LB_RULE, REASON_TAG: cfg.worker_reason or ""})
 
         dep = cfg.deployment
         self.service = aws.ecs.Service(
@@ -82,7 +117,7 @@ class Service(pulumi.ComponentResource):
                 target_group_arn=self.target_group.arn, container_name=name, container_port=cfg.container_port,
             )] if self.target_group is not None else None,
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=network.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False,
+                subnets=network.subnet_ids, security_groups=network.security_group_ids(), assign_public_ip=False,
             ) if self.security_group is not None else None,
             # Fargate places tasks itself (spread over the subnets' AZs) and refuses placement strategies.
             ordered_placement_strategies=None if network.fargate else [
@@ -92,13 +127,16 @@ class Service(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             enable_execute_command=True if cfg.enable_execute_command else None,
-            # A worker's only way past the pack's load balancer rule: its exemption, with the reason.
-            tags=None if web else {EXEMPT_TAG: LB_RULE, REASON_TAG: cfg.worker_reason or ""},
+            tags=tags or None,
+            alarms=deployment_alarms(cfg.alarms, self.alarms) if cfg.alarms is not None else None,
+            service_connect_configuration=connect,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # The listener rule must exist before the target group can be attached, and the
-                # capacity providers before the strategy; destroy runs in reverse.
-                depends_on=[r for r in (self.listener_rule, args.placement.cluster.capacity_providers)
+                # The listener rule must exist before the target group can be attached, the capacity
+                # providers before the strategy, the task role's permissions before a task runs and
+                # the deployment alarms before a deployment watches them; destroy runs in reverse.
+                depends_on=[r for r in (self.listener_rule, args.placement.cluster.capacity_providers,
+                                        *identity.permissions.resources, *self.alarms.alarms)
                             if r is not None],
                 ignore_changes=["desiredCount"] if cfg.autoscaling else None,
             ),

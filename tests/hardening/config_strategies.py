@@ -12,6 +12,7 @@ Raw configs are mappings of top-level keys without the namespace, JSON values on
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import sys
@@ -26,7 +27,14 @@ for _path in (ROOT, ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from components.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config  # noqa: E402
+from components.config import (  # noqa: E402
+    NAMESPACE,
+    ConfigError,
+    StackConfig,
+    TagsConfig,
+    default_tags_config,
+    parse_stack_config,
+)
 
 RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 X86 = ["t3.small", "t3.medium", "t3a.small", "m5.large", "m6i.large", "m7i.large", "c6i.xlarge"]
@@ -397,8 +405,12 @@ def config_error_problems(raw: Any, error: ConfigError) -> list[str]:
 
 
 def full_config(raw: dict[str, Any], region: str = "eu-west-1") -> dict[str, Any]:
-    """Stack config keys as run_program takes them (fully qualified)."""
-    return {"aws:region": region, **{f"{NAMESPACE}:{k}": v for k, v in raw.items()}}
+    """Stack config keys as run_program takes them (fully qualified), with `aws:defaultTags`
+    mirroring valid `tags` as the stack files do (the program refuses a stack where they differ)."""
+    config = {"aws:region": region, **{f"{NAMESPACE}:{k}": v for k, v in raw.items()}}
+    with contextlib.suppress(ValueError):  # absent or invalid tags: the program has nothing to mirror
+        config["aws:defaultTags"] = default_tags_config(TagsConfig.model_validate(raw.get("tags")))
+    return config
 
 
 def program_view(raw: dict[str, Any]) -> dict[str, Any]:

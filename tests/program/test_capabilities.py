@@ -17,6 +17,9 @@ from .pack import diagnostics, example_config, examples, mandatory
 
 DEFAULT_STRATEGY = [{"capacityProvider": "cluster-capacity-provider", "weight": 1, "base": 2},
                     {"capacityProvider": "cluster-spot-capacity-provider", "weight": 3, "base": 0}]
+# examples/Pulumi.workloads.yaml's ecs-platform:tags, as ECS resources carry them
+WORKLOADS_TAGS = {"cost-centre": "CC-0815", "data-classification": "internal", "environment": "workloads",
+                  "team": "data-platform"}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,7 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
     svc = one(workloads, "aws:ecs/service:Service", "queue-worker-service").inputs
     assert "loadBalancers" not in svc and "healthCheckGracePeriodSeconds" not in svc
     assert svc["tags"] == {
+        **WORKLOADS_TAGS,
         "ecs-guardrails:exempt": "ecs-service-load-balancer-required",
         "ecs-guardrails:reason": "consumes the jobs queue and serves no HTTP - approved by platform-team 2026-11",
     }
@@ -69,7 +73,7 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
     assert container["portMappings"] == []
     # the web service of the same stack keeps its target group and has no exemption tags
     web = one(workloads, "aws:ecs/service:Service", "web-service").inputs
-    assert "tags" not in web and web["loadBalancers"][0]["containerPort"] == 8080
+    assert web["tags"] == WORKLOADS_TAGS and web["loadBalancers"][0]["containerPort"] == 8080
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -309,7 +313,7 @@ def test_fargate_service_uses_fargate_providers_and_a_fargate_task(workloads: Re
     assert svc["networkConfiguration"]["assignPublicIp"] is False
     task = one(workloads, "aws:ecs/taskDefinition:TaskDefinition", "api-task").inputs
     assert (task["requiresCompatibilities"], task["networkMode"], task["cpu"], task["memory"]) == (
-        ["FARGATE"], "awsvpc", "512", "1024")
+        ["FARGATE"], "awsvpc", "512", "2048")
     assoc = one(workloads, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs
     assert assoc["capacityProviders"] == [
         "cluster-capacity-provider", "cluster-spot-capacity-provider", "FARGATE", "FARGATE_SPOT"]
@@ -374,7 +378,7 @@ def test_scheduled_task_runs_on_the_cluster_with_a_scoped_role(workloads: Record
         "capacityProviderStrategies": DEFAULT_STRATEGY,
         "networkConfiguration": {"subnets": ["subnet-0bbb1111", "subnet-0bbb2222"],
                                  "securityGroups": ["nightly-report-sg-id"], "assignPublicIp": False},
-        "enableEcsManagedTags": True, "propagateTags": "TASK_DEFINITION"}
+        "enableEcsManagedTags": True, "propagateTags": "TASK_DEFINITION", "tags": WORKLOADS_TAGS}
     trust = json.loads(one(workloads, "aws:iam/role:Role", "nightly-report-scheduler-role").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
                                    "Action": "sts:AssumeRole",
