@@ -20,16 +20,16 @@ import pulumi
 import pulumi_aws as aws
 
 from .alarms import AlarmTargets, ServiceAlarms, declare_service_alarms, deployment_alarms
-from .cluster import exec_log_group_name
 from .config import LogsConfig, ServiceConfig
 from .load_balancer import LoadBalancer
+from .log_group import exec_log_group_name
 from .service_connect import (
     ServiceConnectArgs,
     ServiceConnectNamespace,
     main_port_mapping_extras,
     service_connect_configuration,
 )
-from .task import Task, TaskPlacement, declare_task
+from .task import Task, TaskIdentity, TaskPlacement, declare_task
 
 # The policy pack's exemption tags (see policies/README.md) and the rule a worker is exempt from.
 EXEMPT_TAG, REASON_TAG = "ecs-guardrails:exempt", "ecs-guardrails:reason"
@@ -60,8 +60,14 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         web = cfg.kind == "web"
 
+        # Permissions of the task role beyond the config's (ECS Exec): each a policy of its own, in
+        # place before the task definition (which depends on them).
+        def task_role_policies(identity: TaskIdentity) -> list[pulumi.Resource]:
+            return [self._exec_policy(name, args, identity.task_role, child)] if cfg.enable_execute_command else []
+
         self.task: Task = declare_task(self, name, "service", cfg, cfg.container_port, args.logs, args.placement,
-                                       args.tags, main_port_mapping_extras(name, cfg.service_connect))
+                                       args.tags, main_port_mapping_extras(name, cfg.service_connect),
+                                       task_role_policies)
         identity, network = self.task.identity, self.task.network
         self.log_group, self.execution_role = identity.log_group, identity.execution_role
         self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
@@ -69,8 +75,7 @@ class Service(pulumi.ComponentResource):
         self.task_definition = self.task.definition
         self.security_group, self.egress = network.security_group, network.https_egress
 
-        # Permissions of the task role beyond the defaults (none): each a policy of its own.
-        self.exec_policy = self._exec_policy(name, args, child) if cfg.enable_execute_command else None
+        self.exec_policy = self.task.task_role_policies[0] if cfg.enable_execute_command else None
 
         self.target_group: aws.lb.TargetGroup | None = None
         self.listener_rule: aws.lb.ListenerRule | None = None
@@ -109,6 +114,11 @@ class Service(pulumi.ComponentResource):
             capacity_provider_strategies=[aws.ecs.ServiceCapacityProviderStrategyArgs(
                 capacity_provider=p.capacity_provider, weight=p.weight, base=p.base,
             ) for p in network.providers],
+            # The provider refuses to update a strategy without it; it also makes every update of
+            # the service a new deployment (it is not read back, so it adds no diff of its own).
+            force_new_deployment=True,
+            # A failed rollout (circuit breaker rollback) then fails `pulumi up`.
+            wait_for_steady_state=dep.wait_for_steady_state,
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             deployment_minimum_healthy_percent=dep.minimum_healthy_percent,
             deployment_maximum_percent=dep.maximum_percent,
@@ -209,7 +219,8 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _exec_policy(self, name: str, args: ServiceArgs, child: pulumi.ResourceOptions) -> aws.iam.RolePolicy:
+    def _exec_policy(self, name: str, args: ServiceArgs, task_role: aws.iam.Role,
+                     child: pulumi.ResourceOptions) -> aws.iam.RolePolicy:
         """ECS Exec: the SSM session channels, and writing the session log to the cluster's group."""
         placement = args.placement
         group = placement.arn("logs", f"log-group:{exec_log_group_name(placement.cluster_name)}")
@@ -224,7 +235,7 @@ class Service(pulumi.ComponentResource):
         ]
         return aws.iam.RolePolicy(
             f"{name}-exec",
-            role=self.task_role.id,
+            role=task_role.id,
             policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
             opts=child,
         )

@@ -14,7 +14,7 @@ Exec's permissions belong to the owner.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,8 @@ from .app_permissions import TaskRolePermissions, declare_task_role_permissions
 from .cluster import Cluster
 from .config import FARGATE_PROVIDERS, Architecture, CapacityProviderStrategyItem, ContainerConfig, LogsConfig, TaskConfig
 from .iam import ecs_tasks_trust_policy, managed_policy_arn
+from .log_group import declare_log_group
+from .log_group import task_log_group_name as log_group_name
 from .reachability import declare_external_egress
 
 
@@ -51,11 +53,6 @@ class TaskPlacement:
     def arn(self, service: str, resource: str) -> str:
         """An ARN in the stack's partition, region and account, e.g. arn("ecs", "task/<cluster>/*")."""
         return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
-
-
-def log_group_name(cluster_name: str, task: str) -> str:
-    """Known at preview time, so the pack can match containers' awslogs-group to the log group."""
-    return f"/ecs/{cluster_name}/{task}"
 
 
 def secret_resource_arn(value_from: str) -> str:
@@ -161,17 +158,18 @@ class TaskIdentity:
     task_role: aws.iam.Role
     permissions: TaskRolePermissions  # the task role's policies from the config
 
+    @property
+    def execution_policies(self) -> list[pulumi.Resource]:
+        """What the ECS agent needs before a task starts: image pulls, logs, the secrets."""
+        return [p for p in (self.execution_role_policy, self.secrets_policy) if p is not None]
+
 
 def task_identity(owner: pulumi.ComponentResource, name: str, what: str, cfg: TaskConfig,
                   logs: LogsConfig, placement: TaskPlacement) -> TaskIdentity:
     """Declares, as children of `owner` (names derived from `name`), a task's log group and roles.
     `what` names the owner's kind in the roles' descriptions ("service", "scheduled task")."""
     child = pulumi.ResourceOptions(parent=owner)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-logs", name=placement.log_group_name(name), retention_in_days=logs.retention_days,
-        kms_key_id=logs.kms_key_arn,
-        opts=pulumi.ResourceOptions(parent=owner, retain_on_delete=logs.retain_on_delete),
-    )
+    log_group = declare_log_group(owner, f"{name}-logs", placement.log_group_name(name), logs)
     trust = ecs_tasks_trust_policy(placement.partition, placement.region, placement.account_id)
     execution_role = aws.iam.Role(
         f"{name}-execution-role",
@@ -204,11 +202,15 @@ def task_identity(owner: pulumi.ComponentResource, name: str, what: str, cfg: Ta
 def task_definition(owner: pulumi.ComponentResource, name: str, cfg: TaskConfig, main_port: int | None,
                     identity: TaskIdentity, fargate: bool, placement: TaskPlacement,
                     tags: Mapping[str, str] | None = None,
-                    main_port_mapping_extras: Mapping[str, str] | None = None) -> aws.ecs.TaskDefinition:
+                    main_port_mapping_extras: Mapping[str, str] | None = None,
+                    task_role_policies: Sequence[pulumi.Resource] = ()) -> aws.ecs.TaskDefinition:
     """Declares, as a child of `owner`, the task definition of `cfg` and its sidecars: the main
     container (named `name`) serves `main_port` (its port mapping with `main_port_mapping_extras`),
     each sidecar its own port; cpu and memory are the task's own or the sum of its containers' (plus
-    a proxy's); `tags`: the stack's."""
+    a proxy's); `tags`: the stack's. It depends on its roles' policies (the execution role's, the
+    config's task-role permissions and `task_role_policies`): the ARNs alone order it after the roles
+    only, and a revision registered while a policy is still being written starts tasks that cannot
+    pull their secrets or lack their permissions."""
     definitions = [
         container_definition(cname, c, main_port if cname == name else c.port, cfg.network_mode,
                              placement.log_group_name(name), placement.region, cname,
@@ -231,7 +233,10 @@ def task_definition(owner: pulumi.ComponentResource, name: str, cfg: TaskConfig,
             cpu_architecture="ARM64" if placement.architecture == "arm64" else "X86_64",
         ),
         tags=dict(tags) if tags else None,
-        opts=pulumi.ResourceOptions(parent=owner),
+        opts=pulumi.ResourceOptions(
+            parent=owner,
+            depends_on=[*identity.execution_policies, *identity.permissions.resources, *task_role_policies],
+        ),
     )
 
 
@@ -309,17 +314,26 @@ class Task:
     identity: TaskIdentity
     network: TaskNetwork
     definition: aws.ecs.TaskDefinition
+    task_role_policies: list[pulumi.Resource] = field(default_factory=list)
+
+
+# Declares the owner's permissions on the task role (given the identity): policies in place
+# before the task definition.
+TaskRolePolicies = Callable[[TaskIdentity], Sequence[pulumi.Resource]]
 
 
 def declare_task(owner: pulumi.ComponentResource, name: str, what: str, cfg: TaskConfig, main_port: int | None,
                  logs: LogsConfig, placement: TaskPlacement, tags: Mapping[str, str] | None = None,
-                 main_port_mapping_extras: Mapping[str, str] | None = None) -> Task:
+                 main_port_mapping_extras: Mapping[str, str] | None = None,
+                 task_role_policies: TaskRolePolicies | None = None) -> Task:
     """Declares, as children of `owner`, everything a task of ours has: log group, roles and the task
     role's permissions, its network (strategy, security group, egress) and its task definition.
     `what` names the owner's kind in descriptions; `main_port` is the main container's port (None: it
-    takes no traffic); `tags`: the stack's, on the task definition."""
+    takes no traffic); `tags`: the stack's, on the task definition; `task_role_policies` declares the
+    owner's own policies on the task role, which the task definition then depends on."""
     identity = task_identity(owner, name, what, cfg, logs, placement)
+    policies = list(task_role_policies(identity)) if task_role_policies else []
     network = task_network(owner, name, what, cfg, placement)
     definition = task_definition(owner, name, cfg, main_port, identity, network.fargate, placement, tags,
-                                 main_port_mapping_extras)
-    return Task(identity=identity, network=network, definition=definition)
+                                 main_port_mapping_extras, policies)
+    return Task(identity=identity, network=network, definition=definition, task_role_policies=policies)

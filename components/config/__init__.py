@@ -10,6 +10,7 @@ config dicts. One module per key of the stack config:
     cluster.py         cluster: ClusterConfig and its groups; capacity provider strategy items
     load_balancer.py   load_balancer: LoadBalancerConfig, AccessLogsConfig
     logs.py            logs: LogsConfig
+    eni.py             awsvpc tasks per instance type (ENIs, trunking) and the stack's ENI capacity rule
     task.py            what services and scheduled tasks share: ContainerConfig, TaskConfig
     lifecycle.py       a container's health check, ulimits, dependency conditions
     permissions.py     a task role's permissions: PermissionsConfig, PolicyStatementConfig

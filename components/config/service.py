@@ -112,6 +112,9 @@ class DeploymentConfig(Strict):
     maximum_percent: int = Field(200, ge=100, le=200, description="Tasks allowed during deploys.")
     health_check_grace_period: int = Field(60, ge=0, le=2147483647, description="Seconds LB checks are ignored.")
     deregistration_delay: int = Field(30, ge=0, le=3600, description="Target group draining, seconds.")
+    wait_for_steady_state: bool = Field(
+        True, description="`pulumi up` waits for the deployment to finish and fails when it fails (circuit "
+        "breaker rollback); false returns once ECS accepts the change.")
 
 
 class ServiceConfig(TaskConfig):

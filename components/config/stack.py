@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from .base import NAMESPACE, ConfigError, Name, Problem, Strict
 from .cluster import FARGATE_PROVIDERS, ClusterConfig
+from .eni import awsvpc_capacity_problems
 from .load_balancer import LoadBalancerConfig
 from .logs import LogsConfig
 from .network import NetworkConfig
@@ -57,10 +59,31 @@ class StackConfig(Strict):
     def uses_bridge(self) -> bool:
         return any(s.network_mode == "bridge" for s in self.services.values())
 
+    @property
+    def awsvpc_demand(self) -> dict[str, int]:
+        """awsvpc tasks on EC2 capacity at their peak, by key path: a service's autoscaling maximum
+        (or desired count) with its deployment's maximum_percent on top (`pulumi up` may deploy every
+        service at once), a scheduled task's task_count. Fargate and bridge-mode tasks take no ENI
+        of an instance."""
+        def on_ec2_awsvpc(task: ServiceConfig | ScheduledTaskConfig) -> bool:
+            strategy = task.capacity_provider_strategy or []
+            return task.network_mode == "awsvpc" and not any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
+
+        demand: dict[str, int] = {}
+        for name, svc in self.services.items():
+            if on_ec2_awsvpc(svc):
+                peak = max(svc.desired_count, svc.autoscaling.max_capacity if svc.autoscaling else 0)
+                demand[f"services.{name}"] = math.ceil(peak * svc.deployment.maximum_percent / 100)
+        for name, task in self.scheduled_tasks.items():
+            if on_ec2_awsvpc(task):
+                demand[f"scheduled_tasks.{name}"] = task.task_count
+        return {key: count for key, count in demand.items() if count}
+
     def problems(self) -> list[Problem]:
         """Every section's own rules, then those across sections: strategies name the cluster's
         providers, listener rule priorities are unique, scheduled tasks and services have distinct names,
-        connections between tasks are declared on both sides, Service Connect names are unique."""
+        connections between tasks are declared on both sides, Service Connect names are unique, the
+        groups can place every awsvpc task (ENIs)."""
         problems = self.network.problems("network")
         problems += self.cluster.problems("cluster")
         problems += self.load_balancer.problems("load_balancer")
@@ -88,6 +111,8 @@ class StackConfig(Strict):
                       if name not in self.services})
         problems += connection_problems(tasks)
         problems += self.service_connect_problems()
+        problems += awsvpc_capacity_problems(self.cluster.awsvpc_groups("cluster"), self.cluster.awsvpc_trunking,
+                                             self.awsvpc_demand, "cluster.awsvpc_trunking")
         return problems
 
     def service_connect_problems(self) -> list[Problem]:

@@ -262,7 +262,28 @@ def valid_config(draw: Any, max_services: int = 4) -> dict[str, Any]:
             raw[key] = draw(strategy)
     if draw(st.booleans()):
         raw["logs"] = {"retention_days": draw(st.sampled_from(RETENTION))}
+    _room_for_awsvpc_tasks(raw)
     return raw
+
+
+def _room_for_awsvpc_tasks(raw: dict[str, Any]) -> None:
+    """Every awsvpc task on EC2 takes an ENI of an instance (the stack rule, components/config/eni.py):
+    give the cluster's group enough instances for each task at its peak (autoscaling maximum, or
+    desired count, times the deployment's maximum_percent), counting one task per instance (the
+    smallest types here hold one)."""
+    def on_ec2_awsvpc(task: dict[str, Any]) -> bool:
+        strategy = task.get("capacity_provider_strategy") or []
+        return task.get("network_mode", "awsvpc") == "awsvpc" and not any(
+            i["capacity_provider"].startswith("FARGATE") for i in strategy)
+
+    need = 0
+    for svc in raw["services"].values():
+        if on_ec2_awsvpc(svc):
+            peak = max(svc.get("desired_count", 1), svc.get("autoscaling", {}).get("max_capacity", 0))
+            need += -(-peak * svc.get("deployment", {}).get("maximum_percent", 200) // 100)
+    need += sum(t.get("task_count", 1) for t in raw.get("scheduled_tasks", {}).values() if on_ec2_awsvpc(t))
+    if need > raw.get("cluster", {}).get("max_size", 4):  # 4: the default group's max_size
+        raw.setdefault("cluster", {})["max_size"] = need
 
 
 # ---- breaking things ----------------------------------------------------------------------------

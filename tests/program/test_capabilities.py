@@ -175,7 +175,7 @@ def test_on_demand_only_mix_keeps_its_inputs() -> None:
 
 def test_warm_pool_is_stopped_and_the_agent_checks_it(workloads: Recorder) -> None:
     asg = one(workloads, "aws:autoscaling/group:Group", "cluster-asg").inputs
-    assert asg["warmPool"] == {"poolState": "Stopped", "minSize": 1, "instanceReusePolicy": {"reuseOnScaleIn": True}}
+    assert asg["warmPool"] == {"poolState": "Stopped", "minSize": 1}  # ECS refuses ReuseOnScaleIn
     assert asg["launchTemplate"] == {"id": "cluster-launch-template-id", "version": "1"}
     lt = one(workloads, "aws:ec2/launchTemplate:LaunchTemplate").inputs
     assert "ECS_WARM_POOLS_CHECK=true\n" in base64.b64decode(lt["userData"]).decode()
@@ -188,6 +188,8 @@ def test_warm_pool_is_stopped_and_the_agent_checks_it(workloads: Recorder) -> No
     ({"warm_pool": {}, "instance_types": ["t3.small", "t3a.small"]},
      "ecs-platform:cluster.warm_pool: a warm pool does not work with a mixed instances policy"),
     ({"warm_pool": {"pool_state": "Warm"}}, "ecs-platform:cluster.warm_pool.pool_state: must be one of"),
+    ({"warm_pool": {"reuse_on_scale_in": True}},
+     "ecs-platform:cluster.warm_pool.reuse_on_scale_in: ECS does not let a capacity provider's Auto Scaling group"),
     ({"spot_allocation_strategy": "cheapest"}, "ecs-platform:cluster.spot_allocation_strategy: must be one of"),
     ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 200}},
      "ecs-platform:cluster.instance_refresh.max_healthy_percentage: may exceed min_healthy_percentage by at most 100"),
