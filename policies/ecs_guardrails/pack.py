@@ -8,6 +8,8 @@ from pulumi_policy import EnforcementLevel, Policy
 from . import (
     PACK_NAME,
     autoscaling,
+    ecs_exec,
+    ecs_launches,
     exemptions,
     iam,
     load_balancers,
@@ -32,6 +34,8 @@ def build_rules() -> list[Rule]:
     rules = (
         task_definitions.RULES
         + services.RULES
+        + ecs_launches.RULES
+        + ecs_exec.RULES
         + load_balancers.RULES
         + autoscaling.RULES
         + logs.RULES
