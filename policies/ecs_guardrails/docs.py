@@ -22,11 +22,6 @@ NOT_COVERED: tuple[tuple[str, str], ...] = (
         "superseded by ECS.4/17/20/21; `ecs-task-no-host-network` refuses host mode outright, which is stricter",
     ),
     (
-        "FSBP ECS.13, ECS.14, ECS.15 (tagged services, clusters, task definitions)",
-        "these require *some* tag; `ecs-required-tags` requires the keys the organisation names "
-        "(`requiredTagKeys`, empty by default)",
-    ),
-    (
         "FSBP ELB.18, Config `elbv2-listener-encryption-in-transit`",
         "an HTTP listener that only redirects to HTTPS (ELB.1) is allowed, as is NLB TCP pass-through; "
         "`lb-http-redirects-to-https` enforces the redirect",

@@ -64,8 +64,10 @@ def check_access_logs(ctx: Ctx) -> Iterator[str]:
     if not ctx.known(logs):
         return
     enabled, bucket = get(logs, "enabled"), get(logs, "bucket")
-    if not (ctx.known(enabled) and ctx.known(bucket)):
+    if not ctx.known(enabled):
         return
+    if isinstance(bucket, Unknown) and to_bool(enabled) is True:
+        return  # a bucket that is only known after the update (an S3 bucket of the stack): never empty
     nlb = " (an NLB logs its TLS listeners only)" if kind == "network" else ""
     if to_bool(enabled) is not True:
         missing = (

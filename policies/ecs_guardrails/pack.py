@@ -17,7 +17,9 @@ from . import (
     security_groups,
     services,
     stack,
+    tags,
     task_definitions,
+    waf,
 )
 from .adapters import to_resource_policy, to_stack_policy
 from .rule import Rule
@@ -41,8 +43,11 @@ def build_rules() -> list[Rule]:
         + logs.RULES
         + iam.RULES
         + security_groups.RULES
+        + tags.RULES
         + exemptions.RESOURCE_RULES
         + stack.RULES
+        + iam.STACK_RULES
+        + waf.RULES
         + exemptions.STACK_RULES
     )
     names = [r.name for r in rules]

@@ -296,6 +296,7 @@ RULES = [
             "set managedTerminationProtection 'ENABLED' (and protectFromScaleIn on the ASG)",
         ),
         remediation_steps="Set managedTerminationProtection 'ENABLED' and the ASG's protectFromScaleIn true.",
+        controls=Controls(fsbp=("ECS.19",)),
     ),
     Rule(
         name="ecs-capacity-provider-managed-draining",
