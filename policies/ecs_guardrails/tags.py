@@ -3,8 +3,8 @@
 A resource's tags are its `tags` input plus, in the real engine, `tagsAll`: pulumi-aws 7.x merges the
 provider's `defaultTags` into `tagsAll` when it checks the inputs (its PreCheckCallback, for the resources
 implemented on the Terraform plugin SDK, which includes every type listed here), so the pack sees default
-tags there before the resource exists. Without that step (the offline preview has no provider `Check`) only
-`tags` is visible, so keys that come from provider default tags are not seen."""
+tags there before the resource exists. Inputs without that `tagsAll` show only `tags`, and keys that come from
+provider default tags are not seen."""
 
 from __future__ import annotations
 
