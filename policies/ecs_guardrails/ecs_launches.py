@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .resource_types import EVENT_TARGET, PIPE, SCHEDULE, SERVICE, TASK_SET
+from .resource_types import EVENT_TARGET, EXPRESS_SERVICE, PIPE, SCHEDULE, SERVICE, TASK_SET
 from .rule import HIGH, MANDATORY, MEDIUM, Controls, Ctx, Rule
 from .values import Unknown, as_list, get, to_bool
 
@@ -140,6 +140,22 @@ def check_fargate_platform_version(ctx: Ctx) -> Iterator[str]:
         )
 
 
+def check_express_network(ctx: Ctx) -> Iterator[str]:
+    configs = ctx.get("networkConfigurations")
+    if not ctx.known(configs):
+        return
+    subnets = [get(c, "subnets") for c in as_list(configs)]
+    if any(isinstance(v, Unknown) for v in subnets):
+        ctx.known(next(v for v in subnets if isinstance(v, Unknown)))
+        return
+    if not any(as_list(v) for v in subnets):
+        yield (
+            "the Express service names no networkConfigurations subnets: ECS then runs it in the account's default "
+            "VPC with security groups of its own; set networkConfigurations [{subnets, securityGroups}] to the "
+            "platform's private subnets"
+        )
+
+
 def strategy_config() -> dict[str, dict[str, Any]]:
     """The knobs of the capacity-provider-strategy rules (a fresh copy per rule)."""
     return {
@@ -215,5 +231,14 @@ RULES = [
                 "latest (1.4.0) passes",
             },
         ),
+    ),
+    Rule(
+        name="ecs-express-service-network",
+        description="ECS Express services run in named subnets, not the account's default VPC.",
+        level=MANDATORY,
+        severity=HIGH,
+        resource_types=(EXPRESS_SERVICE,),
+        check=check_express_network,
+        remediation_steps="Set networkConfigurations [{subnets: <private subnets>, securityGroups: [...]}].",
     ),
 ]

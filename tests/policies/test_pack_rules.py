@@ -315,6 +315,7 @@ FAIL += [
         good(DAEMON_TD, containerDefinitions=[{"name": "a", "image": "x:1", "privileged": True}]),
     ),
     ("ecs-container-image-registry", EXPRESS, good(EXPRESS, primaryContainer={"image": "nginx:1.27"})),
+    ("ecs-express-service-network", EXPRESS, good(EXPRESS, networkConfigurations=None)),
 ]
 
 # Rules that report nothing under the default config: (policy, config, type, failing props).
