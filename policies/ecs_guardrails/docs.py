@@ -18,10 +18,6 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # Controls no rule implements (the rules' own `controls` say which they do implement, and how).
 NOT_COVERED: tuple[tuple[str, str], ...] = (
     (
-        "FSBP ECS.1 (retired March 2026)",
-        "superseded by ECS.4/17/20/21; `ecs-task-no-host-network` refuses host mode outright, which is stricter",
-    ),
-    (
         "FSBP ELB.18, Config `elbv2-listener-encryption-in-transit`",
         "an HTTP listener that only redirects to HTTPS (ELB.1) is allowed, as is NLB TCP pass-through; "
         "`lb-http-redirects-to-https` enforces the redirect",
@@ -51,9 +47,16 @@ def _cell(items: tuple[str, ...] | list[str]) -> str:
 
 
 def _controls(rule: Rule, ids: tuple[str, ...]) -> str:
-    """Control ids, each with its relation ("stricter: ...", "partial: ...") when not the same semantics."""
-    shown = [f"{i} ({rule.controls.relation[i]})" if i in rule.controls.relation else i for i in ids]
-    return _cell([s.replace("|", "\\|") for s in shown])
+    """Control ids grouped by relation, one group per line: "A, B" (same semantics), "C, D (stricter: ...)"."""
+    groups: list[tuple[str | None, list[str]]] = []
+    for i in ids:
+        note = rule.controls.relation.get(i)
+        if groups and groups[-1][0] == note:
+            groups[-1][1].append(i)
+        else:
+            groups.append((note, [i]))
+    text = "<br>".join(", ".join(members) + (f" ({note})" if note else "") for note, members in groups)
+    return text.replace("|", "\\|") if text else "—"
 
 
 def _knobs(rule: Rule) -> str:

@@ -275,7 +275,7 @@ RULES = [
             cdk_nag=("AwsSolutions-ELB2", "ELBLoggingEnabled"),
             checkov=("CKV_AWS_91",),
             relation={
-                "ELB.5": "stricter: Network Load Balancers too (ELB.5 covers ALBs and Classic)",
+                "ELB.5": "stricter: Network Load Balancers too; ELB.5 covers ALBs and Classic",
                 "AwsSolutions-ELB2": "partial: Gateway Load Balancers, which cannot log, are not flagged",
                 "ELBLoggingEnabled": "partial: as for AwsSolutions-ELB2",
             },
