@@ -42,10 +42,6 @@ NOT_COVERED: tuple[tuple[str, str], ...] = (
 )
 
 
-def _cell(items: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(items) if items else "—"
-
-
 def _controls(rule: Rule, ids: tuple[str, ...]) -> str:
     """Control ids grouped by relation, one group per line: "A, B" (same semantics), "C, D (stricter: ...)"."""
     groups: list[tuple[str | None, list[str]]] = []
