@@ -151,3 +151,14 @@ def test_service_discovery_daemon_and_lattice_decisions_are_in_the_message():
     assert "allowServiceDiscovery is false" in messages("service-discovery-disallowed")[0]
     assert "exemptDaemonServices is false" in messages("daemon-no-lb-required")[0]
     assert "DAEMON services are exempt" in messages("plain-worker-no-lb")[0]
+
+
+def test_control_relations_name_the_rules_own_controls_and_stay_out_of_the_tags():
+    from ecs_guardrails.rule import control_tags
+
+    for rule in RULES.values():
+        ids = {*rule.controls.fsbp, *rule.controls.cdk_nag, *rule.controls.checkov}
+        assert set(rule.controls.relation) <= ids, rule.name
+        for note in rule.controls.relation.values():
+            assert note.split()[0].rstrip(":;") in ("stricter", "partial", "same"), (rule.name, note)
+        assert all("(" not in tag for tag in control_tags(rule.controls)), rule.name
