@@ -200,6 +200,7 @@ TLS_DEFAULTS = [
     "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",  # recommended with Res-PQ by the ELB guides (2025)
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
 ]
 
