@@ -8,6 +8,8 @@ from pulumi_policy import EnforcementLevel, Policy
 from . import (
     PACK_NAME,
     autoscaling,
+    ecs_exec,
+    ecs_launches,
     exemptions,
     iam,
     load_balancers,
@@ -15,7 +17,9 @@ from . import (
     security_groups,
     services,
     stack,
+    tags,
     task_definitions,
+    waf,
 )
 from .adapters import to_resource_policy, to_stack_policy
 from .rule import Rule
@@ -32,13 +36,18 @@ def build_rules() -> list[Rule]:
     rules = (
         task_definitions.RULES
         + services.RULES
+        + ecs_launches.RULES
+        + ecs_exec.RULES
         + load_balancers.RULES
         + autoscaling.RULES
         + logs.RULES
         + iam.RULES
         + security_groups.RULES
+        + tags.RULES
         + exemptions.RESOURCE_RULES
         + stack.RULES
+        + iam.STACK_RULES
+        + waf.RULES
         + exemptions.STACK_RULES
     )
     names = [r.name for r in rules]
