@@ -3,13 +3,13 @@ Importing this never starts a server."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
     PACK_NAME,
     autoscaling,
+    ecs_exec,
+    ecs_launches,
     exemptions,
     iam,
     load_balancers,
@@ -18,7 +18,9 @@ from . import (
     security_groups,
     services,
     stack,
+    tags,
     task_definitions,
+    waf,
 )
 from .adapters import to_policies
 from .rule import Rule
@@ -36,23 +38,23 @@ def build_rules() -> list[Rule]:
     resource_rules = (
         task_definitions.RULES
         + services.RULES
+        + ecs_launches.RULES
+        + ecs_exec.RULES
         + load_balancers.RULES
         + autoscaling.RULES
         + logs.RULES
         + iam.RULES
         + security_groups.RULES
+        + tags.RULES
     )
     # Rules whose unknowns at preview a stack rule decides from property dependencies do not defer on them.
-    covered = preview_references.COVERED
-    resource_rules = [
-        replace(r, decided_in_stack_view=covered[r.name]) if r.name in covered else r for r in resource_rules
-    ]
-    stack_rules = stack.RULES + preview_references.RULES
+    resource_rules = [preview_references.mark_decided(r) for r in resource_rules]
+    stack_rules = stack.RULES + iam.STACK_RULES + waf.RULES + preview_references.RULES
     governance = exemptions.governance_rule(resource_rules + stack_rules)
     rules = [governance, *resource_rules, *exemptions.RESOURCE_RULES, *stack_rules, *exemptions.STACK_RULES]
     names = [r.name for r in rules]
     assert len(names) == len(set(names)), "duplicate policy names"
-    assert set(covered) <= set(names), "preview_references completes a rule the pack does not have"
+    assert set(preview_references.COVERED) <= set(names), "preview_references completes a rule the pack lacks"
     return rules
 
 

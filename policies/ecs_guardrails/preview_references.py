@@ -16,14 +16,16 @@ Configure each rule at the same level as the rule it completes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from .resource_types import ASG, LAUNCH_TEMPLATE, TASK_DEF
+from .resource_types import ASG, DAEMON_TASK_DEF, EXPRESS_SERVICE, LAUNCH_TEMPLATE, TASK_DEF
 from .rule import MANDATORY, MEDIUM, Res, Rule, StackCtx
 from .values import Unknown, as_list, get, to_int
 
 ROLE = "aws:iam/role:Role"
 INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 SUBNET = "aws:ec2/subnet:Subnet"
+ROLE_HOLDERS = (TASK_DEF, DAEMON_TASK_DEF, EXPRESS_SERVICE)  # what ecs-task-separate-roles reads
 
 
 def _referenced(by_urn: dict[str, Res], res: Res, prop: str, rtype: str) -> list[Res]:
@@ -35,11 +37,11 @@ def _referenced(by_urn: dict[str, Res], res: Res, prop: str, rtype: str) -> list
 def check_roles_by_reference(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
     by_urn = {r.urn: r for r in ctx.resources}
     for td in ctx.resources:
-        if td.type != TASK_DEF:
+        if td.type not in ROLE_HOLDERS:
             continue
         exe, task = get(td.props, "executionRoleArn"), get(td.props, "taskRoleArn")
         unknown = [v for v in (exe, task) if isinstance(v, Unknown)]
-        if not unknown or exe is None or task is None:
+        if not unknown or any(v is None or (isinstance(v, str) and not v.strip()) for v in (exe, task)):
             continue  # known ARNs: ecs-task-separate-roles decided; a missing role: nothing shared
         roles = {p: _referenced(by_urn, td, p, ROLE) for p in ("executionRoleArn", "taskRoleArn")}
         if len(unknown) == 2:
@@ -141,9 +143,22 @@ RULES = [
     ),
 ]
 
-# The completed rules' properties whose unknown values the rules above decide.
+# The completed rules' properties whose unknown values the rules above decide, and the resource types they
+# read there (`pack.build_rules` checks these cover every type the completed rule applies to).
 COVERED = {
-    "ecs-task-separate-roles": ("executionRoleArn", "taskRoleArn"),
-    "ec2-launch-template-instance-profile": ("iamInstanceProfile",),
-    "asg-multi-az": ("vpcZoneIdentifiers", "availabilityZones"),
+    "ecs-task-separate-roles": (("executionRoleArn", "taskRoleArn"), ROLE_HOLDERS),
+    "ec2-launch-template-instance-profile": (("iamInstanceProfile",), (LAUNCH_TEMPLATE,)),
+    "asg-multi-az": (("vpcZoneIdentifiers", "availabilityZones"), (ASG,)),
 }
+
+
+def mark_decided(rule: Rule) -> Rule:
+    """`rule` as the pack runs it: when a rule above completes it, its covered properties no longer defer it.
+    Raises when the rule reads resource types the completing rule does not."""
+    if rule.name not in COVERED:
+        return rule
+    props, types = COVERED[rule.name]
+    missing = set(rule.resource_types) - set(types)
+    if missing:
+        raise AssertionError(f"{rule.name} applies to {sorted(missing)}, which preview_references does not read")
+    return replace(rule, decided_in_stack_view=props)

@@ -26,11 +26,15 @@ LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Seve
 
 @dataclass(frozen=True)
 class Controls:
-    """Ids of the equivalent controls in other catalogues ("—" in the README when empty)."""
+    """Ids of the controls this rule implements in other catalogues ("—" in the README when empty).
+
+    A bare id means the same semantics on the engine's inputs. `relation` maps an id to how the rule differs
+    ("stricter: ...", "partial: ..."); the README shows it next to the id, the policy tags show the id only."""
 
     fsbp: tuple[str, ...] = ()
     cdk_nag: tuple[str, ...] = ()
     checkov: tuple[str, ...] = ()
+    relation: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 def control_tags(c: Controls) -> list[str]:

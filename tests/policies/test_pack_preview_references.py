@@ -121,3 +121,25 @@ def test_asg_subnets_counted_from_references_with_the_rules_settings():
     strict.analyze(ASG, good(ASG, vpcZoneIdentifiers=["subnet-a", "subnet-b", "subnet-c"]))
     assert [d.level for d in strict.analyze_stack(asg_graph(2)) if d.policy == policy] == ["advisory"]
     assert [d for d in strict.analyze_stack(asg_graph(3)) if d.policy == policy] == []
+
+
+def test_every_type_the_completed_rule_reads_is_decided():
+    daemon = StackResource(
+        "aws:ecs/daemonTaskDefinition:DaemonTaskDefinition", "agent",
+        {"executionRoleArn": UNKNOWN, "taskRoleArn": UNKNOWN},
+        property_dependencies={"executionRoleArn": [urn_of(ROLE, "agent")], "taskRoleArn": [urn_of(ROLE, "agent")]},
+    )
+    assert [level for level, _ in verdicts([role("agent"), daemon], ROLES)] == ["mandatory"]
+
+
+def test_a_completed_rule_reading_more_types_fails_loudly():
+    import dataclasses
+
+    import pytest
+    from ecs_guardrails import preview_references
+    from ecs_guardrails.pack import build_rules
+
+    rule = next(r for r in build_rules() if r.name == "asg-multi-az")
+    wider = dataclasses.replace(rule, resource_types=(*rule.resource_types, "aws:autoscaling/warmPool:WarmPool"))
+    with pytest.raises(AssertionError, match="warmPool"):
+        preview_references.mark_decided(wider)

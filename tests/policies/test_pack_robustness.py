@@ -41,7 +41,7 @@ def test_unknown_elsewhere_does_not_stop_known_violation(analyzer):
 
 
 def test_known_bad_reported_even_with_unknown_in_same_rule(analyzer):
-    td = task_def([container(cpu=None), container(name="b", logConfiguration={"logDriver": UNKNOWN})])
+    td = task_def([container(cpu=None), container(name="b", logConfiguration={"logDriver": UNKNOWN})], cpu=None)
     diags = analyzer.analyze(TD, td)
     levels = {d.level for d in diags if d.policy == "ecs-container-resource-limits"}
     assert "mandatory" in levels

@@ -18,6 +18,7 @@ from pack_fixtures import (
     SVC,
     TD,
     TG,
+    WAF_ASSOCIATION,
     container,
     good,
     names,
@@ -31,6 +32,8 @@ STACK_POLICIES = {
     "ecs-log-group-managed",
     "sg-public-ingress-only-on-load-balancers",
     "lb-listener-rule-priority-unique",
+    "lb-alb-waf",
+    "iam-ecs-task-role-no-admin",
 }
 
 
@@ -89,6 +92,13 @@ def graph(
                 ],
             ),
             {"loadBalancerArn": [(LB, "alb")]},
+            ids=ids,
+        ),
+        res(
+            WAF_ASSOCIATION,
+            "alb-waf",
+            {"webAclArn": "arn:aws:wafv2:eu-west-1:1:regional/webacl/edge/1", "resourceArn": arn("alb")},
+            {"resourceArn": [(LB, "alb")]},
             ids=ids,
         ),
         res(TG, "web-tg", good(TG), ids=ids),
