@@ -7,8 +7,10 @@ from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError, load_stack_config
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network
+from components.reachability import TaskEndpoint, connect_tasks
 from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from components.service import Service, ServiceArgs
+from components.service_connect import ServiceConnectNamespace
 from components.task import TaskPlacement
 
 try:
@@ -54,15 +56,24 @@ placement = TaskPlacement(
     account_id=account_id,
     architecture=config.cluster.architecture,
 )
+# The Cloud Map namespace services call each other in by name (only when one uses Service Connect).
+namespace = ServiceConnectNamespace("service-connect", cluster_name) if config.uses_service_connect else None
+tags = config.stack_tags  # also on every resource through aws:defaultTags (the config checked they match)
 services = {
     name: Service(name, ServiceArgs(config=service, logs=config.logs, load_balancer=load_balancer,
-                                    placement=placement))
+                                    placement=placement, tags=tags, namespace=namespace))
     for name, service in config.services.items()
 }
 scheduled_tasks = {
-    name: ScheduledTask(name, ScheduledTaskArgs(config=task, logs=config.logs, placement=placement))
+    name: ScheduledTask(name, ScheduledTaskArgs(config=task, logs=config.logs, placement=placement, tags=tags))
     for name, task in config.scheduled_tasks.items()
 }
+# Connections between tasks of the stack, once every task's security group exists.
+connect_tasks({
+    **{name: TaskEndpoint(s, "service", config.services[name], s.security_group) for name, s in services.items()},
+    **{name: TaskEndpoint(t, "scheduled task", config.scheduled_tasks[name], t.security_group)
+       for name, t in scheduled_tasks.items()},
+})
 
 pulumi.export("url", load_balancer.url)
 pulumi.export("alb_dns_name", load_balancer.load_balancer.dns_name)
@@ -76,6 +87,8 @@ pulumi.export("services", {
     }
     for name, s in services.items()
 })
+if namespace is not None:
+    pulumi.export("service_connect_namespace_arn", namespace.namespace.arn)
 if scheduled_tasks:
     pulumi.export("scheduled_tasks", {
         name: {"schedule_name": t.schedule.name, "log_group_name": t.log_group.name}

@@ -2,7 +2,14 @@
 
 Owns the cluster, the instance role and profile, the instances' security group, the launch
 template (ECS-optimized Amazon Linux 2023 AMI, IMDSv2), the Auto Scaling group, the capacity
-provider and the cluster's capacity provider association. Services and the ALB are not its own.
+provider, the cluster's capacity provider association and, when asked, the account's
+`awsvpcTrunking` default. Services and the ALB are not its own.
+
+Destroy order (the engine deletes a resource before everything it depends on): services, then
+the capacity provider association, then each capacity provider, then its Auto Scaling group, then
+the launch template, then the cluster. The launch template's user data is built from the
+cluster's name output, so every group depends on the cluster: the cluster is deleted only once
+its instances are gone, as DeleteCluster requires (ClusterContainsContainerInstances otherwise).
 """
 
 from __future__ import annotations
@@ -15,9 +22,15 @@ import pulumi_aws as aws
 
 from .config import EC2_PROVIDER, FARGATE_PROVIDERS, AdditionalCapacityConfig, ClusterConfig, LogsConfig
 from .iam import managed_policy_arn, trust_policy
+from .log_group import declare_log_group, exec_log_group_name
 
 AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/{arch}recommended/image_id"
 EPHEMERAL_PORTS = (32768, 65535)  # bridge-mode dynamic host ports
+# Without force_delete the provider drains a group before deleting it (scale to 0, lift scale-in
+# protection, wait for no instances), within the delete timeout (default 10m). Once the capacity
+# provider is gone, ECS's managed draining lifecycle hook (ecs-managed-draining-termination-hook,
+# one hour, then CONTINUE) can hold each instance in Terminating:Wait: give the drain that hour.
+DRAINING_DELETE_TIMEOUT = "75m"
 
 
 @dataclass(frozen=True)
@@ -35,11 +48,6 @@ class ClusterArgs:
     fargate_providers: tuple[str, ...] = ()
     # Some service uses ECS Exec: the cluster logs the sessions to its exec log group.
     execute_command: bool = False
-
-
-def exec_log_group_name(cluster_name: str) -> str:
-    """The ECS Exec session log group (outside /ecs/<cluster>/, where service names live)."""
-    return f"/ecs-exec/{cluster_name}"
 
 
 def user_data(cluster_name: str, warm_pool: bool = False) -> str:
@@ -85,16 +93,14 @@ def _warm_pool(cfg: ClusterConfig) -> aws.autoscaling.GroupWarmPoolArgs | None:
         pool_state=pool.pool_state,
         min_size=pool.min_size,
         max_group_prepared_capacity=pool.max_group_prepared_capacity,
-        instance_reuse_policy=aws.autoscaling.GroupWarmPoolInstanceReusePolicyArgs(reuse_on_scale_in=True)
-        if pool.reuse_on_scale_in else None,
     )
 
 
 class Cluster(pulumi.ComponentResource):
     """Children: exec_log_group (with ECS Exec), cluster, instance_role, instance_profile,
-    instance_security_group, launch_template, auto_scaling_group, capacity_provider, additional_groups
-    (name -> (group, provider)), capacity_providers.
-    `providers` maps the names strategies use (`ec2`, `FARGATE`, ...) to capacity provider names."""
+    instance_security_group, launch_template, awsvpc_trunking (with cluster.awsvpc_trunking),
+    auto_scaling_group, capacity_provider, additional_groups (name -> (group, provider)),
+    capacity_providers. `providers` maps the names strategies use (`ec2`, `FARGATE`, ...) to capacity provider names."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecs-platform:cluster:Cluster", name, None, opts)
@@ -106,11 +112,8 @@ class Cluster(pulumi.ComponentResource):
         configuration = None
         if args.execute_command:
             logs = args.logs or LogsConfig()
-            self.exec_log_group = aws.cloudwatch.LogGroup(
-                f"{name}-exec-logs", name=exec_log_group_name(args.cluster_name),
-                retention_in_days=logs.retention_days, kms_key_id=logs.kms_key_arn,
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=logs.retain_on_delete),
-            )
+            self.exec_log_group = declare_log_group(
+                self, f"{name}-exec-logs", exec_log_group_name(args.cluster_name), logs)
             configuration = aws.ecs.ClusterConfigurationArgs(
                 execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
                     logging="OVERRIDE",
@@ -165,12 +168,13 @@ class Cluster(pulumi.ComponentResource):
         )
         if args.bridge_networking:
             low, high = EPHEMERAL_PORTS
+            # EC2 rule descriptions: a-z A-Z 0-9 space ._-:/()#,@[]+=;{}!$* only (no apostrophe).
             self.bridge_ingress = aws.vpc.SecurityGroupIngressRule(
                 f"{name}-instances-from-alb",
                 security_group_id=self.instance_security_group.id,
                 referenced_security_group_id=args.load_balancer_security_group_id,
                 ip_protocol="tcp", from_port=low, to_port=high,
-                description="ALB to bridge-mode tasks' dynamic host ports",
+                description="ALB to bridge-mode tasks on dynamic host ports",
                 opts=child,
             )
             self.bridge_egress = aws.vpc.SecurityGroupEgressRule(
@@ -178,7 +182,7 @@ class Cluster(pulumi.ComponentResource):
                 security_group_id=args.load_balancer_security_group_id,
                 referenced_security_group_id=self.instance_security_group.id,
                 ip_protocol="tcp", from_port=low, to_port=high,
-                description="ALB to bridge-mode tasks' dynamic host ports",
+                description="ALB to bridge-mode tasks on dynamic host ports",
                 opts=child,
             )
 
@@ -213,7 +217,9 @@ class Cluster(pulumi.ComponentResource):
                 ),
             )],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            user_data=user_data(args.cluster_name, warm_pool=cfg.warm_pool is not None),
+            # From the cluster's output, not the plain name: the groups (through this template)
+            # depend on the cluster, so destroy removes the instances before the cluster.
+            user_data=self.cluster.name.apply(lambda cluster: user_data(cluster, warm_pool=cfg.warm_pool is not None)),
             hibernation_options=aws.ec2.LaunchTemplateHibernationOptionsArgs(configured=True)
             if cfg.warm_pool is not None and cfg.warm_pool.pool_state == "Hibernated" else None,
             update_default_version=True,
@@ -222,6 +228,15 @@ class Cluster(pulumi.ComponentResource):
             ) for kind in ("instance", "volume")],
             opts=child,
         )
+
+        # awsvpcTrunking applies to instances launched after it is on: the groups wait for it. An
+        # account-wide default other stacks may rely on, so destroy leaves it on.
+        self.awsvpc_trunking: aws.ecs.AccountSettingDefault | None = None
+        if cfg.awsvpc_trunking:
+            self.awsvpc_trunking = aws.ecs.AccountSettingDefault(
+                f"{name}-awsvpc-trunking", name="awsvpcTrunking", value="enabled",
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
 
         self.auto_scaling_group, self.capacity_provider = self._group(
             f"{name}-asg", f"{name}-capacity-provider", cfg, args, key=None)
@@ -308,8 +323,13 @@ class Cluster(pulumi.ComponentResource):
                 aws.autoscaling.GroupTagArgs(key="AmazonECSManaged", value="true", propagate_at_launch=True),
                 aws.autoscaling.GroupTagArgs(key="Name", value=instance_name, propagate_at_launch=True),
             ],
-            # Managed scaling owns the instance count once the group exists.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Managed scaling owns the instance count once the group exists.
+                ignore_changes=["desiredCapacity"],
+                depends_on=[self.awsvpc_trunking] if self.awsvpc_trunking is not None else None,
+                custom_timeouts=None if cluster.force_delete else pulumi.CustomTimeouts(delete=DRAINING_DELETE_TIMEOUT),
+            ),
         )
         provider = aws.ecs.CapacityProvider(
             provider_name,

@@ -123,7 +123,9 @@ class LoadBalancer(pulumi.ComponentResource):
             enable_deletion_protection=cfg.deletion_protection,
             idle_timeout=cfg.idle_timeout,
             access_logs=access_logs,
-            # Pulumi's protect mirrors AWS deletion protection: `destroy` stops before the ALB.
+            # Pulumi's protect mirrors AWS deletion protection. A protected resource stops all of
+            # `pulumi destroy` (it fails before deleting anything): turn deletion_protection off
+            # with an `up` first (see README, Teardown).
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, protect=cfg.deletion_protection),
         )
         self.web_acl_association: aws.wafv2.WebAclAssociation | None = None

@@ -6,6 +6,7 @@ Usage: python -m components.reference [--check]. The test suite fails when the f
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import types
 import typing
@@ -20,7 +21,7 @@ from .config import NAMESPACE, StackConfig
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "config-reference.md"
 HEADER = f"""# Config reference
 
-Generated from `components/config.py` by `python -m components.reference`; do not edit by hand.
+Generated from `components/config/` by `python -m components.reference`; do not edit by hand.
 Every key lives in the `{NAMESPACE}` namespace of `Pulumi.<stack>.yaml` (e.g. `{NAMESPACE}:cluster`);
 structured keys take YAML objects. Unknown keys are rejected. `aws:region` is required too.
 `<name>` stands for a map key you choose (service and sidecar names: lowercase letters, digits and
@@ -71,6 +72,15 @@ def _default(field: Any) -> str:
     return f"`{value!r}`" if value not in (None, [], {}) else ("—" if value is None else f"`{value!r}`")
 
 
+def _meaning(field: Any, fallback: str = "") -> str:
+    """The field's description, and its first example as YAML flow (JSON) when it has one."""
+    text = field.description or fallback
+    if field.examples:
+        example = json.dumps(field.examples[0], separators=(", ", ": ")).replace("|", "\\|")
+        text = f"{text} Example: `{example}`".strip()
+    return text
+
+
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows, nested = [], []
     for key, field in model.model_fields.items():
@@ -78,10 +88,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         inner, held = _model_in(field.annotation)
         if inner is not None:
             kind = f"{held} of {inner.__name__}" if held else inner.__name__
-            rows.append(f"| `{path}` | {kind} | {_default(field)} | {field.description or inner.__doc__ or ''} |")
+            rows.append(f"| `{path}` | {kind} | {_default(field)} | {_meaning(field, inner.__doc__ or '')} |")
             nested.append((inner, f"{path}.{ {'map': '<name>.', 'list': '<index>.', '': ''}[held]}"))
         else:
-            rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |")
+            rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {_meaning(field)} |")
     for inner, inner_prefix in nested:
         rows += _rows(inner, inner_prefix)
     return rows

@@ -1,7 +1,7 @@
 """ScheduledTask: a task definition run on a schedule by EventBridge Scheduler on the cluster.
 
-Owns the task (log group, roles, task definition, security group: see task.py), the
-scheduler's role (ecs:RunTask on this task definition family in this cluster, iam:PassRole on the
+Owns the task (log group, roles and the task role's permissions, task definition, security group
+and egress: see task.py), the scheduler's role (ecs:RunTask on this task definition family in this cluster, iam:PassRole on the
 task's two roles) and the schedule. No load balancer: the pack's load balancer rule covers services
 only. The cluster and its capacity are not its own.
 """
@@ -9,7 +9,8 @@ only. The cluster and its capacity are not its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +25,8 @@ class ScheduledTaskArgs:
     config: ScheduledTaskConfig
     logs: LogsConfig
     placement: TaskPlacement
+    # The stack's tags: on the task definition and on every task the schedule starts.
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class ScheduledTask(pulumi.ComponentResource):
@@ -38,7 +41,7 @@ class ScheduledTask(pulumi.ComponentResource):
         family = placement.family(name)
 
         # The main container takes no traffic (the config refuses its port); sidecars keep theirs.
-        self.task: Task = declare_task(self, name, "scheduled task", cfg, None, args.logs, placement)
+        self.task: Task = declare_task(self, name, "scheduled task", cfg, None, args.logs, placement, args.tags)
         identity, network = self.task.identity, self.task.network
         self.log_group, self.execution_role = identity.log_group, identity.execution_role
         self.execution_role_policy, self.secrets_policy = identity.execution_role_policy, identity.secrets_policy
@@ -93,19 +96,20 @@ class ScheduledTask(pulumi.ComponentResource):
                         ) for p in network.providers
                     ],
                     network_configuration=aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
-                        subnets=network.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False,
+                        subnets=network.subnet_ids, security_groups=network.security_group_ids(), assign_public_ip=False,
                     ) if self.security_group is not None else None,
                     enable_ecs_managed_tags=True,
                     propagate_tags="TASK_DEFINITION",
+                    tags=dict(args.tags) if args.tags else None,
                 ),
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
                     maximum_retry_attempts=cfg.retry.maximum_retry_attempts,
                     maximum_event_age_in_seconds=cfg.retry.maximum_event_age_seconds,
                 ),
             ),
-            # The role's permissions and the cluster's providers must exist before the first run.
-            opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[self.scheduler_policy, placement.cluster.capacity_providers]),
+            # The roles' permissions and the cluster's providers must exist before the first run.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                self.scheduler_policy, placement.cluster.capacity_providers, *identity.permissions.resources]),
         )
         self.register_outputs({
             "schedule_name": self.schedule.name,

@@ -4,11 +4,12 @@ Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack 
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
 analyze each resource as it registers; AnalyzeStack; report), writing the reports, its time limits
-and exit codes: 0 no mandatory violation, 1 mandatory violations and nothing else, 2 any error
-(usage, input, config, program, pack, output, environment, or an internal error of the preview:
-one line on stderr, the traceback of an internal error only with --verbose), 128 + N when stopped
-by signal N (SIGTERM, SIGINT). The language host and the pack processes are stopped on every exit
-path, without waiting for threads that may block (pending pack start-ups).
+and exit codes: 0 PASS or INCOMPLETE (no mandatory violation; `--strict` makes INCOMPLETE 1), 1
+mandatory violations and never an error, 2 any error (usage, input, config, program, pack, output,
+environment, or an internal error of the preview: one line on stderr, the traceback of an internal
+error only with --verbose), 128 + N when stopped by signal N (SIGTERM, SIGINT). The language host
+and the pack processes are stopped on every exit path, without waiting for threads that may block
+(pending pack start-ups).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
 from .sdk_patches import SdkShapeError
 from .stack_config import ConfigError, load_project, load_stack_config
+from .verdict import PolicyConfigSource, shown_path
 
 if TYPE_CHECKING:
     from .analyzer import Analyzer
@@ -69,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="--policy-pack-config JSON (default: <pack>/config/<stack>.json when present)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when the verdict is INCOMPLETE (mandatory checks deferred to deploy, resources not analysed, "
+        "mandatory policies disabled by the config)",
     )
     p.add_argument("--mode", choices=("preview", "update"), default="preview")
     p.add_argument("--json", dest="json_file", type=Path, help="write the JSON report here ('-' for stdout)")
@@ -235,10 +243,13 @@ def preview(args: argparse.Namespace) -> int:
     pack_dir = args.policy_pack if args.policy_pack is not None else REPO / "policies"
     use_pack = str(pack_dir) != "none"
     given: dict = {}
+    config_source: PolicyConfigSource | None = None
     if use_pack:
-        cfg_path = args.policy_pack_config or (pack_dir / "config" / f"{args.stack}.json")
-        if args.policy_pack_config is not None or cfg_path.exists():
-            given = load_policy_config_file(cfg_path)
+        config_source = _policy_config_source(pack_dir, args.stack, args.policy_pack_config)
+        if config_source.path is not None:
+            given = load_policy_config_file(args.policy_pack_config or pack_dir / "config" / f"{args.stack}.json")
+    elif args.policy_pack_config is not None:
+        raise PolicyError(f"--policy-pack-config {args.policy_pack_config} given with --policy-pack none: no pack to configure")
     dry_run = args.mode == "preview"
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
@@ -264,7 +275,7 @@ def preview(args: argparse.Namespace) -> int:
 
             def start(pack: PolicyPackProcess) -> Analyzer:
                 analyzer = Analyzer(pack, rpc_timeout=args.rpc_timeout, **deployment)
-                analyzer.start(given)
+                analyzer.start(given, source=config_source.shown if config_source else "")
                 return analyzer
 
             starts = _PackStarts(packs, start)
@@ -308,7 +319,9 @@ def preview(args: argparse.Namespace) -> int:
     timings["total"] = time.perf_counter() - started
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
     logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
-    result = report.Preview(project.name, args.stack, args.mode, run.registrations, analysis, logs, timings)
+    result = report.Preview(
+        project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict
+    )
     try:
         if args.json_file:
             _write("--json", args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
@@ -335,13 +348,22 @@ def _drop_stdout() -> None:
         pass
 
 
+def _policy_config_source(pack_dir: Path, stack: str, given: Path | None) -> PolicyConfigSource:
+    """The config file applied: `--policy-pack-config` as given, else the stack's own
+    `<pack>/config/<stack>.json` when it exists, else none (the pack's defaults)."""
+    own = pack_dir / "config" / f"{stack}.json"
+    found = own.is_file()
+    path = str(given) if given is not None else shown_path(own) if found else None
+    return PolicyConfigSource(path, shown_path(own), found)
+
+
 def _note_memo(pack: PolicyPackProcess) -> None:
     """Say once, on stderr, when the pack runs without the request memo although it was asked for."""
     memo = pack.memo_report
     if pack.memo and memo is not None and not memo.startswith("installed"):
         from .pack_bootstrap import MEMO_REPORT
 
-        print(f"offline preview: {MEMO_REPORT}{memo}", file=sys.stderr)
+        print(f"{MEMO_REPORT}{memo}", file=sys.stderr)
 
 
 class Stopped(BaseException):

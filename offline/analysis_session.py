@@ -47,7 +47,7 @@ class AnalysisSession:
         """Wait for the per-resource analysis, then AnalyzeStack over `registrations` (every one
         added before); `outputs_changed` names those whose outputs changed since they were added."""
         first = self.first
-        result = AnalysisResult(first.info.name, first.version, [], {})
+        result = AnalysisResult(first.info.name, first.version, first.policies, first.config)
         stack_view: dict[str, Any] = {}
         try:
             for reg, fut in self._pending:

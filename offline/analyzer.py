@@ -89,6 +89,8 @@ class Analyzer:
             secret_keys=sorted(config.secret_keys),
         )
         self.info: Any = None
+        self.policies: list[dict[str, Any]] = []  # as GetAnalyzerInfo describes them, by name
+        self.config: dict[str, dict[str, Any]] = {}  # the reconciled config sent with Configure
         self.remediates = True
         self.stack_seconds = 0.0  # the last AnalyzeStack, request building included
         self._providers: dict[str, tuple[Registration, Any]] = {}
@@ -109,8 +111,11 @@ class Analyzer:
             reason = f"failed: {error.details() or error.code()}"
         return PolicyError(f"policy pack {method} {reason}" + self._stderr_tail())
 
-    def start(self, given_config: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Handshake (optional), ConfigureStack, GetAnalyzerInfo, reconcile + validate, Configure."""
+    def start(
+        self, given_config: dict[str, dict[str, Any]], source: str = ""
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Handshake (optional), ConfigureStack, GetAnalyzerInfo, reconcile + validate, Configure.
+        `source` names the config file in errors."""
         from pulumi.runtime import proto
 
         with contextlib.suppress(grpc.RpcError):  # packs built on pulumi_policy do not implement it
@@ -167,7 +172,7 @@ class Analyzer:
         }
         config: dict[str, Any] = {}
         if info.supportsConfig:
-            config = reconcile_config(policies, initial, given_config, info.name, self.version)
+            config = reconcile_config(policies, initial, given_config, info.name, self.version, source=source)
             if config:
                 self._call(
                     "Configure",
@@ -188,7 +193,17 @@ class Analyzer:
         self.remediates = any(p["level"] == "remediate" for p in policies) or any(
             c.get("level") == "remediate" for c in config.values()
         )
+        self.policies, self.config = policies, config
         return policies, config
+
+    def _message(self, message: str) -> str:
+        """The pack's message; the SDK's "can't run policy" notes name the version pulumi_policy
+        hardcodes (`PolicyPack` passes "0.0.1" to its servicer; the CLI reads PulumiPolicy.yaml),
+        rewritten to the pack's real version."""
+        sdk = f"@v{self.info.version}'" if self.info is not None else ""
+        if sdk and self.version != self.info.version and message.startswith("can't run "):
+            return message.replace(sdk, f"@v{self.version}'", 1)
+        return message
 
     def _request(
         self,
@@ -235,7 +250,7 @@ class Analyzer:
             self.version,
             "mandatory" if level == "remediate" else level,
             urn,
-            d.message,
+            self._message(d.message),
             d.description,
             severity_name(d.severity),
         )
@@ -262,7 +277,7 @@ class Analyzer:
                         self.version,
                         "advisory",
                         reg.urn,
-                        t.diagnostic,
+                        self._message(t.diagnostic),
                         t.description,
                     )
                 )

@@ -324,12 +324,8 @@ def _json_depth(doc: Any) -> int:
     return deepest
 
 
-def load_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
-    """One JSON document from a regular UTF-8 file of at most `limit` bytes, nested at most
-    `MAX_DEPTH` levels; an empty file is None."""
-    text = read_text(path, limit)
-    if not text.strip():
-        return None
+def parse_json(path: Path, text: str) -> Any:
+    """One JSON document (`text`, read from `path`), nested at most `MAX_DEPTH` levels."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -339,3 +335,8 @@ def load_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
     if _json_depth(doc) > MAX_DEPTH:
         raise InputError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     return doc
+
+
+def load_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
+    """One JSON document from a regular UTF-8 file of at most `limit` bytes (`parse_json`)."""
+    return parse_json(path, read_text(path, limit))

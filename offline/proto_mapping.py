@@ -8,6 +8,7 @@ the protobuf enum, severities to their names, and a registration's resource opti
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from .engine import Registration
@@ -51,12 +52,35 @@ def severity_name(value: int) -> str:
     return _severity_names().get(value, "")
 
 
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)")
+
+
+def duration_seconds(value: str | float | None) -> float:
+    """A custom timeout as the engine sends it to analyzers: seconds. The SDKs register Go duration
+    strings ("75m", "1h30m", "90s"; "" or absent: none), which the engine parses with
+    time.ParseDuration. Raises ValueError on anything else."""
+    if value is None or value == "":
+        return 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(body)
+    if not parts or "".join(number + unit for number, unit in parts) != body:
+        raise ValueError(f"invalid custom timeout {value!r}: expected a duration such as 75m, 1h30m or 90s")
+    return sign * sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
 def resource_options(reg: Registration) -> Any:
     """The options of a registration as the engine sends them in Analyze and AnalyzeStack."""
     from pulumi.runtime import proto
 
     o = reg.options
-    ct = o.get("customTimeouts") or {}
+    ct = {key: duration_seconds(value) for key, value in (o.get("customTimeouts") or {}).items()}
     return proto.AnalyzerResourceOptions(
         protect=bool(o.get("protect")),
         ignoreChanges=o.get("ignoreChanges", []),

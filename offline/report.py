@@ -6,6 +6,7 @@ runs programs or talks to packs.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -16,12 +17,16 @@ from typing import Any
 from .analyzer import AnalysisResult, Diagnostic
 from .engine import ROOT_STACK_TYPE, LogEntry, Registration, unanalysed
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
+from .verdict import PolicyConfigSource, Verdict, assess
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediate")
 
 
-@dataclass
+@dataclass(eq=False)
 class Preview:
+    """`config_source`: the policy config applied (None without a pack); `strict`: INCOMPLETE
+    exits 1."""
+
     project: str
     stack: str
     mode: str
@@ -29,6 +34,8 @@ class Preview:
     analysis: AnalysisResult | None
     logs: list[LogEntry]
     timings: dict[str, float]
+    config_source: PolicyConfigSource | None = None
+    strict: bool = False
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -44,16 +51,23 @@ class Preview:
         neither in the report nor analysed)."""
         return unanalysed(self.registrations)
 
+    @functools.cached_property
+    def facts(self) -> Verdict:
+        """PASS / FAIL / INCOMPLETE and what it rests on (see `verdict`)."""
+        return assess(self.analysis, len(self.unanalysed))
+
     @property
     def exit_code(self) -> int:
-        return 1 if self.mandatory else 0
+        return self.facts.exit_code(self.strict)
 
     def verdict(self) -> str:
-        n = len(self.mandatory)
-        advisory = sum(d.enforcement_level == "advisory" for d in self.diagnostics)
-        if n:
-            return f"FAIL: {n} mandatory policy violation(s), {advisory} advisory"
-        return f"PASS: no mandatory policy violations ({advisory} advisory)"
+        return self.facts.line()
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about what was enforced (the reports' policy config section)."""
+        warning = self.config_source.warning(self.stack) if self.config_source else None
+        return [warning] if warning else []
 
 
 def header(p: Preview) -> str:
@@ -112,6 +126,7 @@ def text(p: Preview) -> str:
     if p.analysis:
         a = p.analysis
         lines += ["", f"Policies: {a.pack_name}@v{a.pack_version}"]
+        lines += _config_lines(p)
         for level in LEVEL_ORDER:
             ds = [d for d in p.diagnostics if d.enforcement_level == level]
             if ds:
@@ -129,8 +144,49 @@ def text(p: Preview) -> str:
         lines += ["", "Program diagnostics:"]
         lines += [f"  {e.severity}: {e.message}" for e in warnings]
     lines += _unanalysed_lines(p)
+    lines += _deferred_lines(p) + _exemption_lines(p)
     lines += ["", p.verdict()]
     return "\n".join(lines) + "\n"
+
+
+def _config_lines(p: Preview) -> list[str]:
+    f = p.facts
+    lines = [f"  policy config: {p.config_source.shown}"] if p.config_source else []
+    lines += [f"  warning: {w}" for w in p.warnings]
+    if f.disabled:
+        lines.append(f"  disabled by the config ({len(f.disabled)}): {', '.join(f.disabled)}")
+    if f.lowered:
+        lines.append(f"  lowered by the config ({len(f.lowered)}):")
+        lines += [f"    {x.policy_name}: {x.default_level} -> {x.level}" for x in f.lowered]
+    return lines
+
+
+DEFERRED_NOTE = (
+    "mandatory checks that read values unknown at preview; the pack decides them at deploy "
+    "(`pulumi up`). The SDK's notes name v0.0.1 (pulumi_policy hardcodes it); shown here with the "
+    "pack's version from PulumiPolicy.yaml."
+)
+
+
+def _deferred_lines(p: Preview) -> list[str]:
+    deferred = p.facts.deferred
+    if not deferred:
+        return []
+    lines = ["", f"Deferred to deploy ({len(deferred)}): {DEFERRED_NOTE}"]
+    for d in deferred:
+        lines += [f"  [{d.policy_name}] {d.urn}", f"      {d.reason}"]
+    return lines
+
+
+def _exemption_lines(p: Preview) -> list[str]:
+    exemptions = p.facts.exemptions
+    if not exemptions:
+        return []
+    lines = ["", f"Exemptions honoured ({len(exemptions)}):"]
+    for e in exemptions:
+        until = f"until {e.expires}" if e.expires else "no expiry"
+        lines += [f"  [{e.policy_name}] {e.urn}", f"      {until}; reason: {e.reason}"]
+    return lines
 
 
 def _unanalysed_lines(p: Preview) -> list[str]:
@@ -192,6 +248,10 @@ def to_json(p: Preview) -> dict[str, Any]:
         ],
         "logs": [{"severity": e.severity, "message": e.message} for e in p.logs],
         "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in p.unanalysed],
+        "exemptions": [
+            {"urn": e.urn, "policyName": e.policy_name, "reason": e.reason, "expires": e.expires}
+            for e in p.facts.exemptions
+        ],
         "summary": {
             "resources": len(p.registrations),
             "byType": dict(sorted(Counter(r.type for r in p.registrations).items())),
@@ -200,16 +260,31 @@ def to_json(p: Preview) -> dict[str, Any]:
             "remediations": len(p.analysis.remediations) if p.analysis else 0,
             "unanalysed": len(p.unanalysed),
             "policyPack": f"{p.analysis.pack_name}@{p.analysis.pack_version}" if p.analysis else None,
-            "verdict": "fail" if p.mandatory else "pass",
+            "policyConfig": p.config_source.path if p.config_source else None,
+            "disabledPolicies": p.facts.disabled,
+            "loweredPolicies": [
+                {"policyName": x.policy_name, "defaultLevel": x.default_level, "level": x.level}
+                for x in p.facts.lowered
+            ],
+            "deferred": [
+                {"policyName": d.policy_name, "urn": d.urn, "reason": d.reason} for d in p.facts.deferred
+            ],
+            "warnings": p.warnings,
+            "verdict": p.facts.kind,
+            "verdictText": p.verdict(),
             "exitCode": p.exit_code,
             "timings": {k: round(v, 3) for k, v in p.timings.items()},
         },
     }
 
 
+MARKDOWN_ICONS = {"fail": "❌", "incomplete": "⚠️", "pass": "✅"}
+
+
 def markdown(p: Preview) -> str:
     counts = Counter(d.enforcement_level for d in p.diagnostics)
-    icon = "❌" if p.mandatory else "✅"
+    f = p.facts
+    icon = MARKDOWN_ICONS[f.kind]
     lines = [
         f"<!-- offline-preview:{p.project}:{p.stack} -->",
         f"### {icon} Offline preview: `{p.stack}`",
@@ -224,9 +299,20 @@ def markdown(p: Preview) -> str:
         f"| Advisory violations | {counts.get('advisory', 0)} |",
         f"| Remediations | {len(p.analysis.remediations) if p.analysis else 0} |",
         f"| Policy pack | {f'{p.analysis.pack_name}@v{p.analysis.pack_version}' if p.analysis else 'none'} |",
+        *([f"| Policy config | {_md_config(p.config_source)} |"] if p.config_source else []),
+        *([f"| Disabled by the config | {', '.join(f'`{n}`' for n in f.disabled)} |"] if f.disabled else []),
+        *(
+            [f"| Lowered by the config | {', '.join(f'`{x.policy_name}` ({x.default_level} → {x.level})' for x in f.lowered)} |"]
+            if f.lowered
+            else []
+        ),
+        *([f"| Deferred mandatory checks | {len(f.deferred)} |"] if f.deferred else []),
+        *([f"| Exemptions honoured | {len(f.exemptions)} |"] if f.exemptions else []),
         f"| Verdict | {p.verdict()} |",
         *([f"| Not analysed (remote components) | {len(p.unanalysed)} |"] if p.unanalysed else []),
         "",
+        *(f"> ⚠️ {w}" for w in p.warnings),
+        *([""] if p.warnings else []),
         f"<details><summary>Resources ({len(p.registrations)})</summary>",
         "",
         "```",
@@ -243,6 +329,24 @@ def markdown(p: Preview) -> str:
         ]
         lines += [f"- `{type_}` `{urn}`" for urn, type_ in p.unanalysed]
         lines.append("")
+    if f.deferred:
+        lines += [
+            "#### ⚠️ Deferred to deploy",
+            "",
+            DEFERRED_NOTE,
+            "",
+            "| Policy | Resource | Why |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{d.policy_name}` | `{_short(d.urn)}` | {_cell(d.reason)} |" for d in f.deferred]
+        lines.append("")
+    if f.exemptions:
+        lines += ["#### Exemptions honoured", "", "| Policy | Resource | Expires | Reason |", "|---|---|---|---|"]
+        lines += [
+            f"| `{e.policy_name}` | `{_short(e.urn)}` | {e.expires or 'no expiry'} | {_cell(e.reason)} |"
+            for e in f.exemptions
+        ]
+        lines.append("")
     if p.diagnostics:
         lines += [
             "#### Policy violations",
@@ -255,6 +359,18 @@ def markdown(p: Preview) -> str:
                 msg = d.message.replace("|", "\\|").replace("\n", "<br>")
                 lines.append(f"| {level} | `{d.policy_name}` | `{d.urn.rsplit('::', 1)[-1]}` | {msg} |")
     return "\n".join(lines) + "\n"
+
+
+def _md_config(source: PolicyConfigSource) -> str:
+    return f"`{source.path}`" if source.path else "pack defaults, no config file"
+
+
+def _short(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
 
 
 def _node_ids(regs: list[Registration]) -> dict[str, str]:

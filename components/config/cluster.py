@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import Name, Problem, Strict
+from .eni import AwsvpcGroup
 
 EC2_PROVIDER = "ec2"  # the cluster's own Auto Scaling group capacity provider, in strategies
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -65,13 +66,18 @@ class WarmPoolConfig(Strict):
     min_size: int = Field(0, ge=0, le=1000, description="Instances kept in the pool at least.")
     max_group_prepared_capacity: int | None = Field(
         None, ge=-1, le=1000, description="Group plus pool at most; default: the group's max_size.")
-    reuse_on_scale_in: bool = Field(False, description="Return scaled-in instances to the pool instead of terminating.")
+    reuse_on_scale_in: bool = Field(
+        False, description="Must stay false: ECS refuses ReuseOnScaleIn on a capacity provider's group.")
 
     def problems(self, at: str) -> list[Problem]:
+        problems: list[Problem] = []
         prepared = self.max_group_prepared_capacity
         if prepared not in (None, -1) and prepared < self.min_size:
-            return [(f"{at}.max_group_prepared_capacity", "must be at least min_size")]
-        return []
+            problems.append((f"{at}.max_group_prepared_capacity", "must be at least min_size"))
+        if self.reuse_on_scale_in:
+            problems.append((f"{at}.reuse_on_scale_in", "ECS does not let a capacity provider's Auto Scaling group "
+                             "return instances to the warm pool on scale-in (ReuseOnScaleIn): remove it"))
+        return problems
 
 
 class AdditionalCapacityConfig(Strict):
@@ -123,7 +129,12 @@ class ClusterConfig(Strict):
     target_capacity_percent: int = Field(100, ge=1, le=100, description="Managed scaling target utilisation.")
     container_insights: Literal["enabled", "enhanced"] = Field("enabled", description="CloudWatch Container Insights.")
     force_delete: bool = Field(
-        False, description="Delete the ASG with protected instances on destroy (dev stacks: true)."
+        False, description="`destroy` deletes the groups at once, instances and lifecycle hooks included "
+        "(dev: true); false drains them first (up to an hour: ECS's managed draining hook).",
+    )
+    awsvpc_trunking: bool = Field(
+        False, description="Turn on the account's `awsvpcTrunking` default (kept on destroy): instances "
+        "launched afterwards hold more awsvpc tasks (m6i.large: 10 instead of 2; types ECS lists only).",
     )
     on_demand_base_capacity: int = Field(
         0, ge=0, le=1000, description="On-demand instances before any spot (with spot only).")
@@ -162,6 +173,13 @@ class ClusterConfig(Strict):
     @property
     def uses_spot(self) -> bool:
         return self.on_demand_percentage_above_base < 100
+
+    def awsvpc_groups(self, at: str) -> list[AwsvpcGroup]:
+        """The cluster's own group and the additional ones, for the stack's awsvpc capacity check."""
+        return [AwsvpcGroup(at, list(self.instance_types), self.max_size)] + [
+            AwsvpcGroup(f"{at}.additional_capacity_providers.{key}", list(extra.instance_types), extra.max_size)
+            for key, extra in self.additional_capacity_providers.items()
+        ]
 
     @property
     def architecture(self) -> Architecture:

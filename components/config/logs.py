@@ -25,3 +25,8 @@ class LogsConfig(Strict):
     retain_on_delete: bool = Field(
         False, description="Keep the log groups (and their logs) in AWS when the stack or a service is deleted (prod: true)."
     )
+    adopt_existing: bool = Field(
+        False, description="Import the log groups that already exist under their names (kept by an earlier "
+        "destroy) instead of creating them; retention and KMS key must match. Only for the `up` that re-creates "
+        "the stack: a log group that does not exist cannot be imported.",
+    )

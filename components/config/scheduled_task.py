@@ -60,4 +60,5 @@ class ScheduledTaskConfig(TaskConfig):
             problems.append((f"{at}.port", "a scheduled task takes no traffic: remove port"))
         problems += self.size_problems(at)
         problems += self.strategy_problems(at)
+        problems += self.access_problems(at)
         return problems

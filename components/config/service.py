@@ -1,5 +1,6 @@
 """The `services` key: ECS services behind the shared ALB (`web`) or without a load balancer
-(`worker`), with their routing, health check, stickiness, deployment and autoscaling."""
+(`worker`), with their routing, health check, stickiness, deployment, autoscaling, ingress from
+other tasks of the stack, alarms and Service Connect."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from .alarms import AlarmsConfig
 from .base import Problem, Strict
+from .reachability import IngressRuleConfig
+from .service_connect import PROXY_CPU, PROXY_MEMORY, ServiceConnectConfig
 from .task import TaskConfig
 
 PATH_PATTERN = r"^[A-Za-z0-9_\-.$/~\"'@:+&*?]{1,128}$"
@@ -108,6 +112,9 @@ class DeploymentConfig(Strict):
     maximum_percent: int = Field(200, ge=100, le=200, description="Tasks allowed during deploys.")
     health_check_grace_period: int = Field(60, ge=0, le=2147483647, description="Seconds LB checks are ignored.")
     deregistration_delay: int = Field(30, ge=0, le=3600, description="Target group draining, seconds.")
+    wait_for_steady_state: bool = Field(
+        True, description="`pulumi up` waits for the deployment to finish and fails when it fails (circuit "
+        "breaker rollback); false returns once ECS accepts the change.")
 
 
 class ServiceConfig(TaskConfig):
@@ -123,7 +130,8 @@ class ServiceConfig(TaskConfig):
     worker_reason: str | None = Field(
         None, min_length=3, max_length=256,
         description="Why a worker runs without a load balancer and who approved it (kind: worker only). "
-        "Becomes the policy pack's exemption tags on the ECS service.",
+        "Becomes the policy pack's exemption tags on the ECS service; the pack honours reasons of 10 characters "
+        "or more, and in prod only with a ticket id (e.g. PLAT-1234): see policies/README.md, Exemptions.",
     )
     container_port: int | None = Field(
         None, ge=1, le=65535, description="Port the main container serves HTTP on (web: required; worker: absent).",
@@ -138,6 +146,25 @@ class ServiceConfig(TaskConfig):
         False, description="ECS Exec: ssmmessages permissions on the task role, sessions logged to the "
         "cluster's exec log group. Needs read_only_root_filesystem: false on every container.",
     )
+    ingress: list[IngressRuleConfig] = Field(
+        default_factory=list, max_length=50, description="Inbound rules beyond the ALB: other services or "
+        "scheduled tasks of the stack that may call this one (each lists it in its egress; awsvpc only).",
+        examples=[[{"source": "web"}]],
+    )
+    alarms: AlarmsConfig | None = Field(
+        None, description="CloudWatch alarms (5xx, response time, CPU, memory) that roll a bad deployment back; "
+        "absent: none.", examples=[{"sns_topic_arn": "arn:aws:sns:eu-west-1:123456789012:prod-alerts",
+                                   "http_5xx": {"threshold": 20}, "memory": None}],
+    )
+    service_connect: ServiceConnectConfig | None = Field(
+        None, description="ECS Service Connect in the stack's Cloud Map namespace (calls by name); absent: off. "
+        "A derived task size (no task_cpu / task_memory) grows by 256 CPU units and 64 MiB for its proxy.",
+        examples=[{"client_aliases": [{"port": 80, "dns_name": "api"}]}],
+    )
+
+    @property
+    def proxy_size(self) -> tuple[int, int]:
+        return (PROXY_CPU, PROXY_MEMORY) if self.service_connect is not None else (0, 0)
 
     @field_validator("worker_reason")
     @classmethod
@@ -163,6 +190,11 @@ class ServiceConfig(TaskConfig):
         if self.stickiness is not None:
             problems += self.stickiness.problems(f"{at}.stickiness")
         problems += self.health_check.problems(f"{at}.health_check")
+        problems += self.access_problems(at)
+        if self.alarms is not None:
+            problems += self.alarms.problems(f"{at}.alarms", self.kind == "web")
+        if self.service_connect is not None:
+            problems += self.service_connect.problems(f"{at}.service_connect", self.container_port)
         scaling = self.autoscaling
         if scaling is not None:
             if not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:

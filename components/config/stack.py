@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from .base import NAMESPACE, ConfigError, Name, Problem, Strict
 from .cluster import FARGATE_PROVIDERS, ClusterConfig
+from .eni import awsvpc_capacity_problems
 from .load_balancer import LoadBalancerConfig
 from .logs import LogsConfig
 from .network import NetworkConfig
+from .reachability import connection_problems
 from .scheduled_task import ScheduledTaskConfig
 from .service import ServiceConfig
+from .tags import TagsConfig
 
 
 class StackConfig(Strict):
@@ -26,6 +30,11 @@ class StackConfig(Strict):
     services: dict[Name, ServiceConfig] = Field(min_length=1, description="Services by name.")
     scheduled_tasks: dict[Name, ScheduledTaskConfig] = Field(
         default_factory=dict, description="Scheduled tasks by name (names differ from the services').")
+    tags: TagsConfig | None = Field(
+        None, description="The stack's tags: on every resource through the default AWS provider (the stack's "
+        "`aws:defaultTags` must hold the same tags) and on ECS services, task definitions and scheduled tasks' "
+        "tasks; absent: no tags.",
+    )
 
     @property
     def fargate_providers(self) -> list[str]:
@@ -38,12 +47,43 @@ class StackConfig(Strict):
         return any(s.enable_execute_command for s in self.services.values())
 
     @property
+    def uses_service_connect(self) -> bool:
+        return any(s.service_connect is not None for s in self.services.values())
+
+    @property
+    def stack_tags(self) -> dict[str, str]:
+        """The tags ECS resources carry explicitly (those of `tags`, or none)."""
+        return self.tags.as_aws() if self.tags is not None else {}
+
+    @property
     def uses_bridge(self) -> bool:
         return any(s.network_mode == "bridge" for s in self.services.values())
 
+    @property
+    def awsvpc_demand(self) -> dict[str, int]:
+        """awsvpc tasks on EC2 capacity at their peak, by key path: a service's autoscaling maximum
+        (or desired count) with its deployment's maximum_percent on top (`pulumi up` may deploy every
+        service at once), a scheduled task's task_count. Fargate and bridge-mode tasks take no ENI
+        of an instance."""
+        def on_ec2_awsvpc(task: ServiceConfig | ScheduledTaskConfig) -> bool:
+            strategy = task.capacity_provider_strategy or []
+            return task.network_mode == "awsvpc" and not any(i.capacity_provider in FARGATE_PROVIDERS for i in strategy)
+
+        demand: dict[str, int] = {}
+        for name, svc in self.services.items():
+            if on_ec2_awsvpc(svc):
+                peak = max(svc.desired_count, svc.autoscaling.max_capacity if svc.autoscaling else 0)
+                demand[f"services.{name}"] = math.ceil(peak * svc.deployment.maximum_percent / 100)
+        for name, task in self.scheduled_tasks.items():
+            if on_ec2_awsvpc(task):
+                demand[f"scheduled_tasks.{name}"] = task.task_count
+        return {key: count for key, count in demand.items() if count}
+
     def problems(self) -> list[Problem]:
         """Every section's own rules, then those across sections: strategies name the cluster's
-        providers, listener rule priorities are unique, scheduled tasks and services have distinct names."""
+        providers, listener rule priorities are unique, scheduled tasks and services have distinct names,
+        connections between tasks are declared on both sides, Service Connect names are unique, the
+        groups can place every awsvpc task (ENIs)."""
         problems = self.network.problems("network")
         problems += self.cluster.problems("cluster")
         problems += self.load_balancer.problems("load_balancer")
@@ -64,6 +104,34 @@ class StackConfig(Strict):
                 problems.append((at, f"a service is named {name!r} too: their log groups and families would collide"))
             problems += task.problems(at, name)
             problems += task.unknown_provider_problems(at, providers)
+        if self.tags is not None:
+            problems += self.tags.problems("tags")
+        tasks = {name: (f"services.{name}", svc) for name, svc in self.services.items()}
+        tasks.update({name: (f"scheduled_tasks.{name}", t) for name, t in self.scheduled_tasks.items()
+                      if name not in self.services})
+        problems += connection_problems(tasks)
+        problems += self.service_connect_problems()
+        problems += awsvpc_capacity_problems(self.cluster.awsvpc_groups("cluster"), self.cluster.awsvpc_trunking,
+                                             self.awsvpc_demand, "cluster.awsvpc_trunking")
+        return problems
+
+    def service_connect_problems(self) -> list[Problem]:
+        """Discovery names and client aliases (name and port) are unique in the stack's namespace."""
+        problems: list[Problem] = []
+        discovery: dict[str, str] = {}
+        aliases: dict[tuple[str, int], str] = {}
+        for name, svc in self.services.items():
+            sc = svc.service_connect
+            if sc is None or not sc.publish or svc.container_port is None:
+                continue
+            at = f"services.{name}.service_connect"
+            found, port, dns = sc.alias(name, svc.container_port)
+            other = discovery.setdefault(found, name)
+            if other != name:
+                problems.append((f"{at}.discovery_name", f"{found!r} is already the discovery name of service {other!r}"))
+            other = aliases.setdefault((dns, port), name)
+            if other != name:
+                problems.append((f"{at}.client_aliases", f"{dns}:{port} is already the client alias of service {other!r}"))
         return problems
 
 
@@ -73,7 +141,10 @@ def _describe(error: dict[str, Any]) -> Problem:
     kind, message = error["type"], error["msg"]
     if loc and loc[-1] == "[key]":  # a map key (e.g. a service name) rather than a value
         loc.pop()
-        message = f"invalid name {error['input']!r}: lowercase letters, digits and '-', starting with a letter, at most 20"
+        if kind == "literal_error":  # a key from a fixed set (e.g. a ulimit name)
+            message = f"{error['input']!r} is not one of {error['ctx']['expected']}"
+        else:
+            message = f"invalid name {error['input']!r}: lowercase letters, digits and '-', starting with a letter, at most 20"
     elif kind == "extra_forbidden":
         message = "unknown key (check the spelling against the config reference)"
     elif kind == "missing":
@@ -103,7 +174,8 @@ def parse_stack_config(raw: Any) -> StackConfig:
 
 
 def load_stack_config() -> StackConfig:
-    """Reads every `ecs-platform:*` key of the stack (structured values as JSON) and validates them."""
+    """Reads every `ecs-platform:*` key of the stack (structured values as JSON) and validates them;
+    with `tags`, the stack's `aws:defaultTags` must hold the same tags."""
     import pulumi
     from pulumi.runtime.config import CONFIG
 
@@ -118,4 +190,9 @@ def load_stack_config() -> StackConfig:
             raw[key] = json.loads(text) if text is not None else None
         except ValueError:
             raw[key] = text
-    return parse_stack_config(raw)
+    cfg = parse_stack_config(raw)
+    if cfg.tags is not None:
+        problems = cfg.tags.default_tags_problems("tags", pulumi.Config("aws").get("defaultTags"))
+        if problems:
+            raise ConfigError(problems)
+    return cfg

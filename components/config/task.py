@@ -1,5 +1,7 @@
-"""What services and scheduled tasks share: containers, and the task around them (sidecars, size,
-network mode, capacity provider strategy), with the rules ECS and Fargate put on them."""
+"""What services and scheduled tasks share: containers (with their lifecycle: health check, start
+order, init process, stop timeout, ulimits), and the task around them (sidecars, size, network
+mode, capacity provider strategy, task role permissions, egress and extra security groups), with
+the rules ECS and Fargate put on them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from pydantic import Field, field_validator
 
 from .base import Name, Problem, Strict
 from .cluster import FARGATE_PROVIDERS, CapacityProviderStrategyItem
+from .lifecycle import ECS_STOP_TIMEOUT, ContainerCondition, ContainerHealthCheckConfig, UlimitConfig, UlimitName
+from .permissions import PermissionsConfig
+from .reachability import MAX_EXTRA_SECURITY_GROUPS, EgressRuleConfig, SecurityGroupId, external_egress_problems
 
 MAX_CONTAINERS = 10
 ARN_SECRET = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
@@ -54,6 +59,28 @@ class ContainerConfig(Strict):
         default_factory=list, description="tmpfs mounts (64 MiB each) for images that write with a read-only root."
     )
     user: str | None = Field(None, pattern=r"^[\w.-]+(:[\w.-]+)?$", description="User (name or uid[:gid]) to run as.")
+    stop_timeout: int = Field(
+        ECS_STOP_TIMEOUT, ge=2, le=120,
+        description="Seconds from SIGTERM to SIGKILL when the task stops (ECS's 30 s, written out). A load-balanced "
+        "task gets SIGTERM only after the target group drained it (deregistration_delay), so this is the "
+        "container's own shutdown time, not the draining.", examples=[60],
+    )
+    container_health_check: ContainerHealthCheckConfig | None = Field(
+        None, description="Health check command run in the container (ECS); absent: none (the ALB still checks "
+        "web services' main container).", examples=[{"command": ["CMD", "/healthcheck"], "start_period": 30}],
+    )
+    depends_on: dict[Name, ContainerCondition] = Field(
+        default_factory=dict, description="Containers of the task this one waits for at start (and outlives at "
+        "stop): name -> START, COMPLETE, SUCCESS (those two: non-essential containers that exit) or HEALTHY "
+        "(needs that container's container_health_check).", examples=[{"otel": "START"}],
+    )
+    init_process_enabled: bool = Field(
+        True, description="Run an init process as PID 1 (reaps zombies, forwards signals such as SIGTERM).",
+        examples=[False])
+    ulimits: dict[UlimitName, UlimitConfig] = Field(
+        default_factory=dict, description="Resource limits by name (the names ECS takes).",
+        examples=[{"nofile": {"soft": 65536, "hard": 65536}}],
+    )
 
     @field_validator("image")
     @classmethod
@@ -87,6 +114,8 @@ class ContainerConfig(Strict):
         if ecs_exec and self.read_only_root_filesystem:
             problems.append((f"{at}.read_only_root_filesystem", "ECS Exec (enable_execute_command) does not "
                              "work with a read-only root filesystem: set it false or turn ECS Exec off"))
+        for name, ulimit in self.ulimits.items():
+            problems += ulimit.problems(f"{at}.ulimits.{name}")
         return problems
 
 
@@ -110,6 +139,27 @@ class TaskConfig(ContainerConfig):
         None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
         description="Customer KMS key of the secrets (grants kms:Decrypt to the execution role).",
     )
+    permissions: PermissionsConfig = Field(
+        default_factory=PermissionsConfig, description="What the task role may do: IAM statements, managed "
+        "policies; every IAM action is denied unless deny_iam is false.",
+        examples=[{"statements": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::reports/*"]}]}],
+    )
+    egress: list[EgressRuleConfig] = Field(
+        default_factory=list, max_length=50, description="Outbound rules beyond HTTPS (443) to anywhere: a port "
+        "or range to CIDRs / prefix lists, or to a service of the stack by name (awsvpc only).",
+        examples=[[{"port": 5432, "prefix_list_ids": ["pl-0a1b2c3d4e5f60789"], "description": "PostgreSQL"},
+                   {"service": "api"}]],
+    )
+    security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list, max_length=MAX_EXTRA_SECURITY_GROUPS,
+        description="More security groups of the task's network interface, by id (awsvpc only).",
+        examples=[["sg-0a1b2c3d4e5f60789"]],
+    )
+
+    @property
+    def proxy_size(self) -> tuple[int, int]:
+        """Cpu units and MiB added to a derived task size for a proxy ECS injects (none here)."""
+        return 0, 0
 
     def containers(self, name: str) -> dict[str, ContainerConfig]:
         """The containers by name: the main one (`name`, the service's or task's) and the sidecars."""
@@ -123,9 +173,10 @@ class TaskConfig(ContainerConfig):
 
     @property
     def task_size(self) -> tuple[int, int]:
-        """The task's cpu units and memory MiB: its own, or its containers' totals."""
+        """The task's cpu units and memory MiB: its own, or its containers' totals (plus the proxy's)."""
         cpu, memory = self.containers_size
-        return self.task_cpu or cpu, self.task_memory or memory
+        proxy_cpu, proxy_memory = self.proxy_size
+        return self.task_cpu or cpu + proxy_cpu, self.task_memory or memory + proxy_memory
 
     def all_containers_problems(self, at: str, name: str, ecs_exec: bool = False) -> list[Problem]:
         """At most MAX_CONTAINERS containers, a sidecar not named like the main one, each container's rules."""
@@ -139,6 +190,45 @@ class TaskConfig(ContainerConfig):
                              f"a sidecar cannot take the {self.KIND}'s name (the main container's)"))
         for cname, c in containers.items():
             problems += c.container_problems(at if cname == name else f"{at}.sidecars.{cname}", ecs_exec)
+        problems += self.dependency_problems(at, name)
+        return problems
+
+    def dependency_problems(self, at: str, name: str) -> list[Problem]:
+        """`depends_on` names other containers of the task, under the conditions ECS allows, without cycles."""
+        problems: list[Problem] = []
+        containers = self.containers(name)
+        for cname, c in containers.items():
+            cat = at if cname == name else f"{at}.sidecars.{cname}"
+            for dep, condition in c.depends_on.items():
+                key = f"{cat}.depends_on.{dep}"
+                target = containers.get(dep)
+                if dep == cname:
+                    problems.append((key, "a container cannot wait for itself"))
+                elif target is None:
+                    problems.append((key, f"unknown container: use one of {sorted(containers)}"))
+                elif condition == "HEALTHY" and target.container_health_check is None:
+                    problems.append((key, f"HEALTHY needs a container_health_check on {dep!r}"))
+                elif condition in ("COMPLETE", "SUCCESS") and target.essential:
+                    problems.append((key, f"{dep!r} is essential: ECS takes {condition} only for non-essential "
+                                     "containers that exit"))
+        cycle = _dependency_cycle({cname: [d for d in c.depends_on if d != cname] for cname, c in containers.items()})
+        if cycle:
+            first = cycle[0]
+            problems.append((f"{at if first == name else f'{at}.sidecars.{first}'}.depends_on",
+                             f"containers wait for each other in a cycle: {' -> '.join(cycle)}"))
+        return problems
+
+    def access_problems(self, at: str) -> list[Problem]:
+        """Task role permissions, egress rules and extra security groups (those need awsvpc)."""
+        problems = self.permissions.problems(f"{at}.permissions")
+        problems += external_egress_problems(f"{at}.egress", self.egress)
+        if len(set(self.security_group_ids)) != len(self.security_group_ids):
+            problems.append((f"{at}.security_group_ids", "names a security group twice"))
+        if self.network_mode != "awsvpc":
+            for key in ("egress", "security_group_ids", "ingress"):
+                if getattr(self, key, None):
+                    problems.append((f"{at}.{key}", "needs network_mode awsvpc: a bridge-mode task uses its "
+                                     "instance's security group"))
         return problems
 
     def size_problems(self, at: str) -> list[Problem]:
@@ -199,3 +289,30 @@ class TaskConfig(ContainerConfig):
             for index, item in enumerate(self.capacity_provider_strategy or [])
             if item.capacity_provider not in providers
         ]
+
+
+def _dependency_cycle(graph: dict[str, list[str]]) -> list[str]:
+    """A cycle of `graph` (container -> containers it waits for) as [a, b, ..., a], or []."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt in graph and nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []

@@ -15,9 +15,44 @@ from .rule import Rule
 BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
+# Controls no rule implements (the rules' own `controls` say which they do implement, and how).
+NOT_COVERED: tuple[tuple[str, str], ...] = (
+    (
+        "FSBP ELB.18, Config `elbv2-listener-encryption-in-transit`",
+        "an HTTP listener that only redirects to HTTPS (ELB.1) is allowed, as is NLB TCP pass-through; "
+        "`lb-http-redirects-to-https` enforces the redirect",
+    ),
+    (
+        "cdk-nag `ELBv2ACMCertificateRequired`",
+        "fails every listener without a certificate, HTTP redirect listeners included",
+    ),
+    (
+        "checkov CKV_AWS_378",
+        "its graph check passes an HTTP target group behind an HTTPS listener; "
+        "`lb-target-group-encrypted` follows FSBP ELB.22 instead",
+    ),
+    (
+        "Config `ecs-awsvpc-networking-enabled`",
+        "bridge-mode tasks on EC2 are part of the platform (`ecs-bridge-dynamic-host-ports`)",
+    ),
+    (
+        "FSBP ECR.1/2/3, checkov CKV_AWS_163/51/136/32, CKV_AWS_297, cdk-nag `WAFv2LoggingEnabled`",
+        "the pack reads no ECR repositories, schedule payload keys or web ACLs",
+    ),
+)
 
-def _cell(items: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(items) if items else "—"
+
+def _controls(rule: Rule, ids: tuple[str, ...]) -> str:
+    """Control ids grouped by relation, one group per line: "A, B" (same semantics), "C, D (stricter: ...)"."""
+    groups: list[tuple[str | None, list[str]]] = []
+    for i in ids:
+        note = rule.controls.relation.get(i)
+        if groups and groups[-1][0] == note:
+            groups[-1][1].append(i)
+        else:
+            groups.append((note, [i]))
+    text = "<br>".join(", ".join(members) + (f" ({note})" if note else "") for note, members in groups)
+    return text.replace("|", "\\|") if text else "—"
 
 
 def _knobs(rule: Rule) -> str:
@@ -29,6 +64,8 @@ def _knobs(rule: Rule) -> str:
 def _default(v: object) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(map(str, v)) + "]" if len(v) <= 3 else f"[{len(v)} items]"
+    if v == "":
+        return '""'
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
@@ -50,8 +87,17 @@ def table(rules: list[Rule] | None = None) -> str:
         desc = r.description.replace("|", "\\|")
         rows.append(
             f"| `{r.name}` | {desc} | {_types(r)} | {r.level.value} | {_knobs(r)} | "
-            f"{_cell(r.controls.fsbp)} | {_cell(r.controls.cdk_nag)} | {_cell(r.controls.checkov)} |"
+            f"{_controls(r, r.controls.fsbp)} | {_controls(r, r.controls.cdk_nag)} | "
+            f"{_controls(r, r.controls.checkov)} |"
         )
+    rows += [
+        "",
+        "Controls of these catalogues on resource types the pack reads that no rule implements, and why:",
+        "",
+        "| Control | Why not covered |",
+        "|---|---|",
+    ]
+    rows += [f"| {c} | {why} |" for c, why in NOT_COVERED]
     return "\n".join(rows)
 
 

@@ -98,7 +98,18 @@ RULES = [
                 "description": "Accept log groups without retention.",
             },
         },
-        controls=Controls(fsbp=("CloudWatch.16",), checkov=("CKV_AWS_66",)),
+        controls=Controls(
+            fsbp=("CloudWatch.16",),
+            cdk_nag=("CloudWatchLogGroupRetentionPeriod",),
+            checkov=("CKV_AWS_66", "CKV_AWS_338"),
+            relation={
+                "CloudWatch.16": "partial: the minimum is configurable (default 14 days, prod 90, vs 365) and "
+                "never-expire is refused unless allowNeverExpire; set minRetentionDays 365 for parity",
+                "CloudWatchLogGroupRetentionPeriod": "stricter: a minimum, and never-expire refused",
+                "CKV_AWS_66": "stricter: a minimum, not only some retention",
+                "CKV_AWS_338": "partial: configurable minimum instead of one year; never-expire refused",
+            },
+        ),
     ),
     Rule(
         name="log-group-kms",
@@ -108,6 +119,6 @@ RULES = [
         resource_types=(LOG_GROUP,),
         check=check_kms,
         remediation_steps="Set kmsKeyId to a KMS key whose policy lets CloudWatch Logs use it.",
-        controls=Controls(checkov=("CKV_AWS_158",)),
+        controls=Controls(cdk_nag=("CloudWatchLogGroupEncrypted",), checkov=("CKV_AWS_158",)),
     ),
 ]

@@ -6,13 +6,17 @@ of any AWS resource (see the rule modules)."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, Severity
 
-from .values import Unknown, get, unwrap
+from .values import Malformed, Unknown, get, unwrap
+
+if TYPE_CHECKING:
+    from .exemption_handoff import SharedState
 
 # Shorthands used by the rule modules.
 MANDATORY = EnforcementLevel.MANDATORY
@@ -22,11 +26,15 @@ LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Seve
 
 @dataclass(frozen=True)
 class Controls:
-    """Ids of the equivalent controls in other catalogues ("—" in the README when empty)."""
+    """Ids of the controls this rule implements in other catalogues ("—" in the README when empty).
+
+    A bare id means the same semantics on the engine's inputs. `relation` maps an id to how the rule differs
+    ("stricter: ...", "partial: ..."); the README shows it next to the id, the policy tags show the id only."""
 
     fsbp: tuple[str, ...] = ()
     cdk_nag: tuple[str, ...] = ()
     checkov: tuple[str, ...] = ()
+    relation: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 def control_tags(c: Controls) -> list[str]:
@@ -48,6 +56,7 @@ class Ctx:
     props: dict[str, Any]
     cfg: dict[str, Any]
     unknowns: list[Unknown] = field(default_factory=list)
+    shared: SharedState | None = None  # what the pack instance's policies share (exemptions, settings)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         return get(self.props, *path, default=default)
@@ -79,12 +88,17 @@ class StackCtx:
     resources: list[Res]
     cfg: dict[str, Any]
     unknowns: list[Unknown] = field(default_factory=list)
+    shared: SharedState | None = None
 
     def known(self, value: Any) -> bool:
         if isinstance(value, Unknown):
             self.unknowns.append(value)
             return False
         return True
+
+
+class UnknownSetting(Malformed):
+    """The pack config gives a policy a setting it does not have (reported as a violation of that policy)."""
 
 
 ResourceCheck = Callable[[Ctx], Iterable[str]]
@@ -98,7 +112,12 @@ class Rule:
     `level` is the default enforcement level (a pack config may change it); `severity` how bad a violation
     is. `resource_types` lists the type tokens checked ("*" for all; `("stack",)` with `stack=True`).
     `remediate` returns the changed top-level properties, or None. `config` is the JSON schema of the
-    rule's settings (each with a default). `exemptible=False` ignores the exemption tags."""
+    rule's settings (each with a default). `exemptible=False` ignores the exemption tags.
+
+    A stack rule that `completes` a resource rule decides that rule's question at preview from the stack view
+    (property dependencies), and honours that rule's exemptions; the resource rule then lists in
+    `decided_in_stack_view` the top-level properties whose unknown values do not defer it (`pack.build_rules`
+    sets it)."""
 
     name: str
     description: str
@@ -112,16 +131,35 @@ class Rule:
     controls: Controls = field(default_factory=Controls)
     stack: bool = False
     exemptible: bool = True
+    completes: str = ""
+    decided_in_stack_view: tuple[str, ...] = ()
 
     def settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Schema defaults overlaid with the configured values (the CLI also resolves defaults)."""
+        """Schema defaults overlaid with the configured values (the CLI also resolves defaults).
+
+        A setting the rule does not have raises `UnknownSetting`: the Analyzer protocol's config schema
+        carries only `properties` and `required`, so the CLI cannot refuse unknown settings itself."""
         merged = {k: v["default"] for k, v in self.config.items() if "default" in v}
         for k, v in dict(given or {}).items():
+            if k not in self.config:
+                raise UnknownSetting(self.unknown_setting(str(k)))
             merged[k] = unwrap(v)
         return merged
 
+    def unknown_setting(self, key: str) -> str:
+        """The message for a config setting `key` this rule does not have."""
+        close = difflib.get_close_matches(key, list(self.config), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = f"its settings are {', '.join(self.config)}" if self.config else "it has no settings"
+        return (
+            f"the pack config gives {self.name} the setting {key!r}, which it does not have{hint}; {known}. "
+            "Fix the policy config: until then this policy reports this on every resource it checks"
+        )
+
     @property
     def config_schema(self) -> PolicyConfigSchema | None:
+        # Closed in spirit: `settings` refuses other keys at run time, and the offline preview validates with
+        # additionalProperties false (pulumi_policy's PolicyConfigSchema and the protocol carry no such key).
         return PolicyConfigSchema(properties=self.config) if self.config else None
 
     def applies_to(self, resource_type: str) -> bool:

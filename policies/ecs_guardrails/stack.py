@@ -10,22 +10,43 @@ from typing import Any
 from .resource_types import (
     ASG,
     CAPACITY_PROVIDER,
+    EVENT_TARGET,
     LAUNCH_TEMPLATE,
     LB_TYPES,
     LISTENER_RULE_TYPES,
     LISTENER_TYPES,
     LOG_GROUP,
+    PIPE,
+    SCHEDULE,
     SERVICE,
     SG,
     SG_INGRESS,
     SG_RULE,
     TARGET_GROUP_TYPES,
     TASK_DEF,
+    TASK_SET,
 )
 from .rule import HIGH, MANDATORY, MEDIUM, Ctx, Res, Rule, StackCtx
 from .security_groups import Ingress, ingress_rules
 from .task_definitions import containers
 from .values import Malformed, Unknown, as_list, get, to_int
+
+# What registers tasks with target groups: services, and the task sets of EXTERNAL-controller services.
+SERVICES = (SERVICE, TASK_SET)
+# Where ECS tasks take their security groups from (services and task sets, and the run-task launchers).
+TASK_NETWORKS = {
+    SERVICE: "networkConfiguration",
+    TASK_SET: "networkConfiguration",
+    EVENT_TARGET: "ecsTarget",
+    SCHEDULE: "target",
+    PIPE: "targetParameters",
+}
+
+
+def _what(res: Res) -> str:
+    return {TASK_SET: "task set", EVENT_TARGET: "EventBridge target", SCHEDULE: "schedule", PIPE: "pipe"}.get(
+        res.type, "service"
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -119,11 +140,11 @@ def _service_tgs(ix: Index, ctx: StackCtx, svc: Res) -> list[Res] | None:
 
 def check_target_groups_routed(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
     ix = Index(ctx.resources)
-    for svc in ix.of((SERVICE,)):
+    for svc in ix.of(SERVICES):
         for tg in _service_tgs(ix, ctx, svc) or []:
             if not _routers(ix, tg):
                 yield (
-                    f"service '{svc.name}' registers with target group '{tg.name}', which no "
+                    f"{_what(svc)} '{svc.name}' registers with target group '{tg.name}', which no "
                     "listener or listener "
                     "rule of a load balancer in the stack forwards to: add a listener rule (or "
                     "default action) "
@@ -178,7 +199,7 @@ def _needed_ports(ix: Index, svc: Res, entry: dict[str, Any]) -> tuple[int, int,
 
 def check_lb_reaches_service(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
     ix = Index(ctx.resources)
-    for svc in ix.of((SERVICE,)):
+    for svc in ix.of(SERVICES):
         tgs = _service_tgs(ix, ctx, svc) or []
         lb_sgs = {
             s.urn: s for tg in tgs for lb in _routers(ix, tg) for s in ix.resolve(lb, "securityGroups", (SG,))
@@ -209,9 +230,9 @@ def check_lb_reaches_service(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
             )
             if not ok:
                 ports = f"port {lo}" if lo == hi else f"ports {lo}-{hi}"
-                where = "container instances'" if via_instances else "service's"
+                where = "container instances'" if via_instances else f"{_what(svc)}'s"
                 yield (
-                    f"service '{svc.name}': no ingress on the {where} security groups "
+                    f"{_what(svc)} '{svc.name}': no ingress on the {where} security groups "
                     f"({', '.join(t.name for t in targets)}) admits the load balancer's security group "
                     f"({', '.join(s.name for s in lb_sgs.values())}) on {ports} (container "
                     f"'{entry.get('containerName')}'): add an ingress rule from the load balancer's "
@@ -261,7 +282,7 @@ def check_public_sg_attachment(ctx: StackCtx) -> Iterator[tuple[str, Res | None]
     public = {sg.urn for sg in ix.of((SG,)) for r, _ in _ingress_into(ix, sg) if r.public() and not r.unknown}
     if not public:
         return
-    users = [(svc, "networkConfiguration") for svc in ix.of((SERVICE,))] + [
+    users = [(res, prop) for rtype, prop in TASK_NETWORKS.items() for res in ix.of((rtype,))] + [
         (lt, p) for lt in ix.of((LAUNCH_TEMPLATE,)) for p in ("vpcSecurityGroupIds", "networkInterfaces")
     ]
     for res, prop in users:
@@ -317,8 +338,8 @@ RULES = [
     Rule(
         name="ecs-service-target-group-routed",
         description=(
-            "Every ECS service's target group is forwarded to by a listener or listener rule of a load "
-            "balancer in the stack."
+            "Every ECS service's (and task set's) target group is forwarded to by a listener or listener rule "
+            "of a load balancer in the stack."
         ),
         level=MANDATORY,
         severity=HIGH,
@@ -370,8 +391,8 @@ RULES = [
     Rule(
         name="sg-public-ingress-only-on-load-balancers",
         description=(
-            "Security groups open to 0.0.0.0/0 or ::/0 are not attached to ECS services or container "
-            "instances."
+            "Security groups open to 0.0.0.0/0 or ::/0 are not attached to ECS tasks (services, task sets, "
+            "scheduled and event-driven tasks) or container instances."
         ),
         level=MANDATORY,
         severity=HIGH,

@@ -12,6 +12,7 @@ Raw configs are mappings of top-level keys without the namespace, JSON values on
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import sys
@@ -26,7 +27,14 @@ for _path in (ROOT, ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from components.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config  # noqa: E402
+from components.config import (  # noqa: E402
+    NAMESPACE,
+    ConfigError,
+    StackConfig,
+    TagsConfig,
+    default_tags_config,
+    parse_stack_config,
+)
 
 RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 X86 = ["t3.small", "t3.medium", "t3a.small", "m5.large", "m6i.large", "m7i.large", "c6i.xlarge"]
@@ -254,7 +262,28 @@ def valid_config(draw: Any, max_services: int = 4) -> dict[str, Any]:
             raw[key] = draw(strategy)
     if draw(st.booleans()):
         raw["logs"] = {"retention_days": draw(st.sampled_from(RETENTION))}
+    _room_for_awsvpc_tasks(raw)
     return raw
+
+
+def _room_for_awsvpc_tasks(raw: dict[str, Any]) -> None:
+    """Every awsvpc task on EC2 takes an ENI of an instance (the stack rule, components/config/eni.py):
+    give the cluster's group enough instances for each task at its peak (autoscaling maximum, or
+    desired count, times the deployment's maximum_percent), counting one task per instance (the
+    smallest types here hold one)."""
+    def on_ec2_awsvpc(task: dict[str, Any]) -> bool:
+        strategy = task.get("capacity_provider_strategy") or []
+        return task.get("network_mode", "awsvpc") == "awsvpc" and not any(
+            i["capacity_provider"].startswith("FARGATE") for i in strategy)
+
+    need = 0
+    for svc in raw["services"].values():
+        if on_ec2_awsvpc(svc):
+            peak = max(svc.get("desired_count", 1), svc.get("autoscaling", {}).get("max_capacity", 0))
+            need += -(-peak * svc.get("deployment", {}).get("maximum_percent", 200) // 100)
+    need += sum(t.get("task_count", 1) for t in raw.get("scheduled_tasks", {}).values() if on_ec2_awsvpc(t))
+    if need > raw.get("cluster", {}).get("max_size", 4):  # 4: the default group's max_size
+        raw.setdefault("cluster", {})["max_size"] = need
 
 
 # ---- breaking things ----------------------------------------------------------------------------
@@ -397,8 +426,12 @@ def config_error_problems(raw: Any, error: ConfigError) -> list[str]:
 
 
 def full_config(raw: dict[str, Any], region: str = "eu-west-1") -> dict[str, Any]:
-    """Stack config keys as run_program takes them (fully qualified)."""
-    return {"aws:region": region, **{f"{NAMESPACE}:{k}": v for k, v in raw.items()}}
+    """Stack config keys as run_program takes them (fully qualified), with `aws:defaultTags`
+    mirroring valid `tags` as the stack files do (the program refuses a stack where they differ)."""
+    config = {"aws:region": region, **{f"{NAMESPACE}:{k}": v for k, v in raw.items()}}
+    with contextlib.suppress(ValueError):  # absent or invalid tags: the program has nothing to mirror
+        config["aws:defaultTags"] = default_tags_config(TagsConfig.model_validate(raw.get("tags")))
+    return config
 
 
 def program_view(raw: dict[str, Any]) -> dict[str, Any]:

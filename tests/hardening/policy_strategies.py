@@ -258,11 +258,22 @@ SHAPES: dict[str, st.SearchStrategy] = {
          "networkConfiguration": maybe(obj({"subnets": st.just(["subnet-a"])}, {
              "securityGroups": st.lists(refs, max_size=2), "assignPublicIp": maybe(st.booleans(), "true")})),
          "healthCheckGracePeriodSeconds": num(60, 0),
+         "schedulingStrategy": maybe(st.sampled_from(["REPLICA", "DAEMON"])),
+         "serviceConnectConfiguration": maybe(obj({"enabled": maybe(st.booleans())}, {
+             "services": maybe(st.lists(obj({"portName": st.just("http")}), max_size=1))})),
+         "serviceRegistries": maybe(obj({"registryArn": maybe(refs, "")})),
+         "volumeConfiguration": maybe(obj({"name": st.just("data")}, {"managedEbsVolume": maybe(obj({}, {
+             "encrypted": maybe(st.booleans(), "true"), "snapshotId": maybe(st.just("snap-1"))}))})),
          "desiredCount": num(2, 0), **common},
     ),
     "cluster": obj({}, {"settings": maybe(st.lists(obj(
         {"name": maybe(st.sampled_from(["containerInsights", "other"]))},
-        {"value": maybe(st.sampled_from(["enabled", "enhanced", "disabled"]))}), max_size=2)), **common}),
+        {"value": maybe(st.sampled_from(["enabled", "enhanced", "disabled"]))}), max_size=2)),
+        "configuration": maybe(obj({}, {"executeCommandConfiguration": maybe(obj({}, {
+            "kmsKeyId": maybe(refs, ""), "logging": maybe(st.sampled_from(["NONE", "DEFAULT", "OVERRIDE", "x"])),
+            "logConfiguration": maybe(obj({}, {
+                "cloudWatchLogGroupName": maybe(st.just("/ecs/exec"), ""), "s3BucketName": maybe(st.just("b")),
+                "cloudWatchEncryptionEnabled": maybe(st.booleans(), "true")}))}))})), **common}),
     "capacityProvider": obj({}, {"autoScalingGroupProvider": maybe(obj({"autoScalingGroupArn": refs}, {
         "managedTerminationProtection": maybe(st.sampled_from(["ENABLED", "DISABLED"])),
         "managedDraining": maybe(st.sampled_from(["ENABLED", "DISABLED"])),
@@ -332,6 +343,52 @@ SHAPES: dict[str, st.SearchStrategy] = {
         "toPort": num(22, 443, 3389), "cidrIpv4": maybe(st.sampled_from(["0.0.0.0/0", "10.0.0.0/8"])),
         "cidrIpv6": maybe(st.just("::/0")), "referencedSecurityGroupId": maybe(refs), **common}),
 }
+# Launch settings shared by services' task sets, EventBridge targets, Scheduler schedules and Pipes.
+launch = {
+    "taskDefinitionArn": refs,
+    "launchType": maybe(st.sampled_from(["EC2", "FARGATE", "EXTERNAL", ""])),
+    "capacityProviderStrategies": maybe(st.lists(obj({"capacityProvider": maybe(st.sampled_from(
+        ["cp", "FARGATE", "FARGATE_SPOT"]))}, {"weight": num(1)}), max_size=2)),
+    "platformVersion": maybe(st.sampled_from(["LATEST", "1.4.0", "1.3.0", "1.0.0", "x.y", ""])),
+}
+task_network = obj({"subnets": st.just(["subnet-a"])}, {
+    "securityGroups": st.lists(refs, max_size=2), "assignPublicIp": maybe(st.booleans(), "true")})
+structured_container = obj(
+    {"name": maybe(st.sampled_from(["agent", ""])), "image": maybe(st.sampled_from(IMAGES))},
+    {"cpu": num(128, 0, 1), "memory": num(256, 0), "user": maybe(st.sampled_from(["1000", "root", "0:1"])),
+     "privileged": maybe(st.booleans()), "readonlyRootFilesystem": maybe(st.booleans()),
+     "environments": maybe(st.lists(obj({"name": maybe(st.sampled_from(ENV_NAMES))},
+                                        {"value": maybe(st.sampled_from(ENV_VALUES))}), max_size=3)),
+     "logConfiguration": maybe(log_config)},
+)
+SHAPES.update({
+    "taskSet": obj({"cluster": refs, "service": refs, "taskDefinition": refs}, {
+        **{k: v for k, v in launch.items() if k != "taskDefinitionArn"},
+        "loadBalancers": maybe(st.lists(obj({}, {"targetGroupArn": maybe(refs, ""), "containerName": st.just("web"),
+                                                 "containerPort": num(8080), "loadBalancerName": st.just("classic")}),
+                                        max_size=2)),
+        "networkConfiguration": maybe(task_network), **common}),
+    "daemonTaskDefinition": obj({"family": st.just("agent"), "containerDefinitions": maybe(st.lists(
+        structured_container, max_size=3))}, {"cpu": maybe(st.sampled_from(["256", "x"])),
+                                              "executionRoleArn": maybe(st.sampled_from(["arn:role/a", ""])),
+                                              "taskRoleArn": maybe(st.sampled_from(["arn:role/a", "arn:role/b"])),
+                                              **common}),
+    "expressGatewayService": obj({"primaryContainer": maybe(structured_container)}, {
+        "executionRoleArn": maybe(st.sampled_from(["arn:role/a"])), "taskRoleArn": maybe(st.sampled_from(["arn:role/a"])),
+        "networkConfigurations": maybe(st.lists(obj({"subnets": st.just(["subnet-a"])}), max_size=1)), **common}),
+    "eventTarget": obj({"rule": st.just("r")}, {"ecsTarget": maybe(obj(launch, {
+        "networkConfiguration": maybe(task_network)})), **common}),
+    "schedule": obj({"target": maybe(obj({"arn": refs}, {"ecsParameters": maybe(obj(launch, {
+        "networkConfiguration": maybe(task_network)}))}))}, common),
+    "pipe": obj({"target": refs}, {"targetParameters": maybe(obj({}, {"ecsTaskParameters": maybe(obj(launch, {
+        "networkConfiguration": maybe(obj({}, {"awsVpcConfiguration": maybe(obj({}, {
+            "assignPublicIp": maybe(st.sampled_from(["ENABLED", "DISABLED", True]))}))})),
+        "overrides": maybe(obj({}, {"containerOverrides": maybe(st.lists(obj({"name": st.just("w")}, {
+            "environments": maybe(st.lists(obj({"name": maybe(st.sampled_from(ENV_NAMES))},
+                                               {"value": maybe(st.sampled_from(ENV_VALUES))}), max_size=2))}),
+            max_size=2))}))}))})), **common}),
+    "webAclAssociation": obj({"resourceArn": refs}, {"webAclArn": refs, "webAclId": refs}),
+})
 JSON_FIELDS = {"containerDefinitions", "assumeRolePolicy", "policy"}  # JSON documents given as strings
 
 

@@ -11,7 +11,12 @@ against botocore's own API models, so that a value AWS rejects fails here rather
 - limits the provider only reports at `up`: ALB and target group names <= 32 (autonamed: resource
   name + 8 random characters), IAM role names <= 64, listener rule priority, health check ranges,
   schedule and family names;
-- IAM policy documents parse as JSON and use real actions (parliament).
+- IAM policy documents parse as JSON and use real actions (parliament);
+- issue 19: every ECS service through CreateService (deployment alarms, Service Connect, tags,
+  extra security groups), every CloudWatch alarm through PutMetricAlarm, the Cloud Map namespace
+  through CreateHttpNamespace, every security group rule through AuthorizeSecurityGroupEgress /
+  Ingress with EC2's documented description characters, container health check and stop timeout
+  ranges as the ECS model documents them, task definition and scheduled task tags.
 Stacks: Pulumi.dev.yaml, Pulumi.prod.yaml and examples/Pulumi.workloads.yaml (optional capabilities)."""
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import copy
 import json
 import re
 import sys
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -193,12 +199,30 @@ def integral(value: Any) -> Any:
 STACKS = list(STACK_FILES)
 
 
+def ecs_tags(tags: dict[str, str] | None) -> list[dict[str, str]]:
+    """A Pulumi tag map as ECS's Tags list."""
+    return [{"key": k, "value": v} for k, v in (tags or {}).items()]
+
+
+def ecs_tag_problems(tags: list[dict[str, str]]) -> list[str]:
+    """ECS TagKey / TagValue patterns, `([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)`, which Python's re cannot
+    compile (validate_shape skips them): letters, separators, numbers and _ . : / = + - @."""
+    for shape in ("TagKey", "TagValue"):
+        assert model("ecs").shape_for(shape).metadata["pattern"] == r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)", shape
+
+    def ok(text: str) -> bool:
+        return all(unicodedata.category(ch)[0] in "LZN" or ch in "_.:/=+-@" for ch in text)
+    return [f"tag {t['key']!r}={t['value']!r}: characters ECS refuses" for t in tags if not (ok(t["key"]) and ok(t["value"]))]
+
+
 def register_task_definition_input(inputs: dict[str, Any]) -> dict[str, Any]:
-    """RegisterTaskDefinition's input from a TaskDefinition's inputs (same member names)."""
+    """RegisterTaskDefinition's input from a TaskDefinition's inputs (same member names; tags as a list)."""
     keys = ("family", "networkMode", "cpu", "memory", "requiresCompatibilities", "executionRoleArn",
             "taskRoleArn", "runtimePlatform", "pidMode", "ipcMode", "volumes")
     params = {k: integral(inputs[k]) for k in keys if inputs.get(k) is not None}
     params["containerDefinitions"] = json.loads(inputs["containerDefinitions"])
+    if inputs.get("tags"):
+        params["tags"] = ecs_tags(inputs["tags"])
     return params
 
 
@@ -210,7 +234,7 @@ def test_task_definitions_match_register_task_definition(stack: str) -> None:
     assert tasks
     for task in tasks:
         params = register_task_definition_input(task.inputs)
-        errors = validate_operation("ecs", "RegisterTaskDefinition", params)
+        errors = validate_operation("ecs", "RegisterTaskDefinition", params) + ecs_tag_problems(params.get("tags", []))
         assert not errors, f"{stack} {task.name}:\n  " + "\n  ".join(errors)
 
 
@@ -491,3 +515,211 @@ def test_config_rejects_what_aws_rejects(path: str, value: Any) -> None:
 
     with pytest.raises(ConfigError):
         parse_stack_config(_dev_with(path, value))
+
+
+# ---- issue 19: services, alarms, Service Connect, security group rules, lifecycle ----------------
+
+def create_service_input(inputs: dict[str, Any]) -> dict[str, Any]:
+    """CreateService's input from an ecs Service's inputs (the provider's names mapped to the API's)."""
+    i = integral(inputs)
+    deployment: dict[str, Any] = {"deploymentCircuitBreaker": i["deploymentCircuitBreaker"],
+                                  "maximumPercent": i["deploymentMaximumPercent"],
+                                  "minimumHealthyPercent": i["deploymentMinimumHealthyPercent"]}
+    if "alarms" in i:
+        deployment["alarms"] = i["alarms"]
+    params: dict[str, Any] = {
+        "cluster": i["cluster"], "serviceName": i["name"], "taskDefinition": i["taskDefinition"],
+        "desiredCount": i["desiredCount"], "deploymentConfiguration": deployment,
+        "capacityProviderStrategy": i["capacityProviderStrategies"],
+        "enableECSManagedTags": i["enableEcsManagedTags"], "propagateTags": i["propagateTags"],
+    }
+    for ours, theirs in (("loadBalancers", "loadBalancers"), ("orderedPlacementStrategies", "placementStrategy"),
+                         ("healthCheckGracePeriodSeconds", "healthCheckGracePeriodSeconds"),
+                         ("enableExecuteCommand", "enableExecuteCommand")):
+        if ours in i:
+            params[theirs] = i[ours]
+    if "tags" in i:
+        params["tags"] = ecs_tags(i["tags"])
+    if "networkConfiguration" in i:
+        net = i["networkConfiguration"]
+        params["networkConfiguration"] = {"awsvpcConfiguration": {
+            "subnets": net["subnets"], "securityGroups": net["securityGroups"],
+            "assignPublicIp": "ENABLED" if net.get("assignPublicIp") else "DISABLED"}}
+    if "serviceConnectConfiguration" in i:
+        sc = copy.deepcopy(i["serviceConnectConfiguration"])
+        for service in sc.get("services", []):
+            service["clientAliases"] = service.pop("clientAlias")
+        params["serviceConnectConfiguration"] = sc
+    return params
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_services_match_create_service(stack: str) -> None:
+    alarms = {r.inputs["name"] for r in of(stack, "aws:cloudwatch/metricAlarm:MetricAlarm")}
+    for svc in of(stack, "aws:ecs/service:Service"):
+        params = create_service_input(svc.inputs)
+        errors = validate_operation("ecs", "CreateService", params) + ecs_tag_problems(params.get("tags", []))
+        assert not errors, f"{stack} {svc.name}:\n  " + "\n  ".join(errors)
+        groups = params.get("networkConfiguration", {}).get("awsvpcConfiguration", {}).get("securityGroups", [])
+        assert len(groups) <= 5, f"{stack} {svc.name}: ECS takes 5 security groups per task"
+        deployment_alarms = params["deploymentConfiguration"].get("alarms")
+        if deployment_alarms:
+            assert set(deployment_alarms["alarmNames"]) <= alarms, f"{stack} {svc.name}: names an undeclared alarm"
+        sc = params.get("serviceConnectConfiguration")
+        if sc:
+            ports = {m.get("name") for r in of(stack, "aws:ecs/taskDefinition:TaskDefinition")
+                     if svc.inputs["taskDefinition"].endswith(r.name) for c in json.loads(r.inputs["containerDefinitions"])
+                     for m in c["portMappings"]}
+            for service in sc.get("services", []):
+                assert service["portName"] in ports, f"{stack} {svc.name}: portName names no port mapping"
+                assert len(service["clientAliases"]) == 1, f"{stack} {svc.name}: ECS takes one alias per service"
+                assert re.fullmatch(r"[a-z0-9_][a-z0-9_-]{0,63}", service["discoveryName"]), service
+                for alias in service["clientAliases"]:
+                    assert re.fullmatch(r"[a-z0-9_][a-z0-9_.-]{0,126}", alias["dnsName"]), alias
+
+
+def _documented_values(service: str, shape: str, member: str, pattern: str) -> str:
+    doc = model(service).shape_for(shape).members[member].documentation
+    found = re.search(pattern, re.sub(r"<[^>]+>", "", doc))
+    assert found, f"{service} {shape}.{member}: documentation changed: {doc[:300]}"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alarms_match_put_metric_alarm(stack: str) -> None:
+    treat = {v.strip() for v in _documented_values(
+        "cloudwatch", "PutMetricAlarmInput", "TreatMissingData", r"Valid Values: ([\w |]+?)\s{2}").split("|")}
+    assert "notBreaching" in treat
+    for alarm in of(stack, "aws:cloudwatch/metricAlarm:MetricAlarm"):
+        i = integral(alarm.inputs)
+        params = {"AlarmName": i["name"], "AlarmDescription": i["alarmDescription"], "Namespace": i["namespace"],
+                  "MetricName": i["metricName"], "Period": i["period"], "EvaluationPeriods": i["evaluationPeriods"],
+                  "DatapointsToAlarm": i["datapointsToAlarm"], "Threshold": float(i["threshold"]),
+                  "ComparisonOperator": i["comparisonOperator"], "TreatMissingData": i["treatMissingData"],
+                  "Dimensions": [{"Name": k, "Value": v} for k, v in i["dimensions"].items()]}
+        for ours, theirs in (("statistic", "Statistic"), ("extendedStatistic", "ExtendedStatistic"),
+                             ("alarmActions", "AlarmActions"), ("okActions", "OKActions")):
+            if ours in i:
+                params[theirs] = i[ours]
+        at = f"{stack} {alarm.name}"
+        errors = validate_operation("cloudwatch", "PutMetricAlarm", params)
+        assert not errors, f"{at}:\n  " + "\n  ".join(errors)
+        assert ("Statistic" in params) != ("ExtendedStatistic" in params), f"{at}: one of Statistic, ExtendedStatistic"
+        if "ExtendedStatistic" in params:
+            assert re.fullmatch(r"p\d{1,2}(\.\d+)?", params["ExtendedStatistic"]), at
+        assert params["Period"] in (10, 20, 30) or params["Period"] % 60 == 0, f"{at}: period {params['Period']}"
+        limit = 86400 if params["Period"] < 3600 else 604800
+        assert params["Period"] * params["EvaluationPeriods"] <= limit, at
+        assert params["DatapointsToAlarm"] <= params["EvaluationPeriods"], at
+        assert params["TreatMissingData"] in treat, at
+        assert all(a.startswith("arn:aws:sns:") for a in params.get("AlarmActions", [])), at
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_namespaces_match_create_http_namespace(stack: str) -> None:
+    for ns in of(stack, "aws:servicediscovery/httpNamespace:HttpNamespace"):
+        params = {"Name": ns.inputs["name"], "Description": ns.inputs["description"]}
+        errors = validate_operation("servicediscovery", "CreateHttpNamespace", params)
+        assert not errors, f"{stack} {ns.name}: {errors}"
+
+
+@cache
+def rule_description_characters() -> re.Pattern:
+    """EC2 documents (no pattern in the model) the characters of a rule description; the narrowest
+    set, the one for rules naming a group or a prefix list, applies to every rule."""
+    chars = _documented_values("ec2", "UserIdGroupPair", "Description", r"Allowed characters are a-z, A-Z, 0-9, "
+                               r"spaces, and (\S+)")
+    return re.compile(r"[a-zA-Z0-9 " + re.escape(chars) + r"]{0,255}")
+
+
+def _permission(inputs: dict[str, Any]) -> dict[str, Any]:
+    """An aws.vpc security group rule's inputs as EC2's IpPermission."""
+    i = integral(inputs)
+    permission: dict[str, Any] = {"IpProtocol": i["ipProtocol"]}
+    if i["ipProtocol"] != "-1":
+        permission.update(FromPort=i["fromPort"], ToPort=i["toPort"])
+    description = i.get("description")
+    if "cidrIpv4" in i:
+        permission["IpRanges"] = [{"CidrIp": i["cidrIpv4"], "Description": description}]
+    elif "cidrIpv6" in i:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": i["cidrIpv6"], "Description": description}]
+    elif "prefixListId" in i:
+        permission["PrefixListIds"] = [{"PrefixListId": i["prefixListId"], "Description": description}]
+    else:
+        permission["UserIdGroupPairs"] = [{"GroupId": i["referencedSecurityGroupId"], "Description": description}]
+    return permission
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_security_group_rules_match_authorize_security_group(stack: str) -> None:
+    allowed = rule_description_characters()
+    assert not allowed.fullmatch("Postgres' primary")  # the documented set has no apostrophe
+    for type_, operation in (("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "AuthorizeSecurityGroupEgress"),
+                             ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "AuthorizeSecurityGroupIngress")):
+        for rule in of(stack, type_):
+            permission = _permission(rule.inputs)
+            errors = validate_operation("ec2", operation, {"GroupId": rule.inputs["securityGroupId"],
+                                                           "IpPermissions": [permission]})
+            assert not errors, f"{stack} {rule.name}: {errors}"
+            assert permission["IpProtocol"] in ("tcp", "udp", "icmp", "icmpv6", "-1"), rule.name
+            if "FromPort" in permission:
+                assert 0 <= permission["FromPort"] <= permission["ToPort"] <= 65535, rule.name
+            assert allowed.fullmatch(rule.inputs.get("description", "")), f"{stack} {rule.name}: description " \
+                f"{rule.inputs.get('description')!r} has characters EC2 refuses"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_container_lifecycle_within_documented_ranges(stack: str) -> None:
+    ranges = {member: tuple(int(v) for v in re.findall(r"\d+", _documented_values(
+        "ecs", "HealthCheck", member, r"(?:specify|You may specify) between (\d+ and \d+)")))
+        for member in ("interval", "timeout", "retries", "startPeriod")}
+    stop = tuple(int(v) for v in _documented_values(
+        "ecs", "ContainerDefinition", "stopTimeout", r"valid values for Fargate are (\d+-\d+) seconds").split("-"))
+    for task in of(stack, "aws:ecs/taskDefinition:TaskDefinition"):
+        containers = json.loads(task.inputs["containerDefinitions"])
+        names = {c["name"] for c in containers}
+        for c in containers:
+            at = f"{stack} {task.name} {c['name']}"
+            assert stop[0] <= c["stopTimeout"] <= stop[1], at
+            check = c.get("healthCheck")
+            if check:
+                assert check["command"][0] in ("CMD", "CMD-SHELL"), at
+                for member, (lo, hi) in ranges.items():
+                    assert lo <= check.get(member, lo) <= hi, f"{at}: healthCheck.{member}"
+            for dep in c.get("dependsOn", []):
+                target = next(t for t in containers if t["name"] == dep["containerName"])
+                assert dep["containerName"] in names and dep["containerName"] != c["name"], at
+                if dep["condition"] == "HEALTHY":
+                    assert "healthCheck" in target, f"{at}: HEALTHY needs the target's health check"
+                if dep["condition"] in ("COMPLETE", "SUCCESS"):
+                    assert not target["essential"], f"{at}: {dep['condition']} needs a non-essential target"
+            for limit in c.get("ulimits", []):
+                assert limit["softLimit"] <= limit["hardLimit"], at
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_scheduled_task_tags_match_the_scheduler_model(stack: str) -> None:
+    for schedule in of(stack, "aws:scheduler/schedule:Schedule"):
+        ecs = schedule.inputs["target"]["ecsParameters"]
+        if "tags" in ecs:
+            errors = validate_shape(model("scheduler").shape_for("Tags"), [ecs["tags"]], "Tags")
+            assert not errors, f"{stack} {schedule.name}: {errors}"
+
+
+def test_the_new_checks_reject_broken_values() -> None:
+    """Negative test: values AWS refuses fail the checks above, naming the value."""
+    svc = next(r for r in of("prod", "aws:ecs/service:Service") if "serviceConnectConfiguration" in r.inputs)
+    params = create_service_input(svc.inputs)
+    params["deploymentConfiguration"]["alarms"].pop("rollback")
+    params["propagateTags"] = "TASK"
+    params["tags"] = [{"key": "team", "value": "a,b"}]
+    errors = "\n".join(validate_operation("ecs", "CreateService", params) + ecs_tag_problems(params["tags"]))
+    for needle in ("rollback", "'TASK'", "'a,b'"):
+        assert needle in errors, (needle, errors)
+    alarm = {"AlarmName": "x", "Period": 60, "EvaluationPeriods": 0, "ComparisonOperator": "Above",
+             "Dimensions": [{"Name": "ClusterName"}]}
+    errors = "\n".join(validate_operation("cloudwatch", "PutMetricAlarm", alarm))
+    for needle in ("EvaluationPeriods", "'Above'", "Value"):
+        assert needle in errors, (needle, errors)
+    assert validate_operation("servicediscovery", "CreateHttpNamespace", {"Name": "arn:aws:x"})
+    assert not rule_description_characters().fullmatch("web's rule")

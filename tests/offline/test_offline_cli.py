@@ -136,9 +136,10 @@ def test_usage_errors_exit_2() -> None:
     assert proc.returncode == 2 and "Pulumi.nope.yaml" in proc.stderr
 
 
-def test_no_pack_passes() -> None:
+def test_no_pack_is_incomplete() -> None:
     proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none")
-    assert proc.returncode == 0 and "PASS" in proc.stdout
+    assert proc.returncode == 0 and "INCOMPLETE" in proc.stdout.splitlines()[-1]
+    assert "no policy pack ran (--policy-pack none)" in proc.stdout
 
 
 @pytest.fixture

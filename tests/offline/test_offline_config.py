@@ -69,3 +69,54 @@ def test_config_file_format(tmp_path: Path) -> None:
     f.write_text('{"a": "sometimes"}')
     with pytest.raises(PolicyError, match="not valid"):
         load_policy_config_file(f)
+
+
+@pytest.mark.parametrize(
+    "text,says",
+    [
+        ("", "the policy pack config file is empty"),
+        ("\n\t ", "the policy pack config file is empty"),
+        ("[]", "got an array"),
+        ("null", "got null"),
+        ("7", "got a number"),
+        ('{"environments": ["org/policies"], "a": "advisory"}', '"environments" (Pulumi ESC environments)'),
+    ],
+)
+def test_config_files_the_preview_refuses(tmp_path: Path, text: str, says: str) -> None:
+    f = tmp_path / "c.json"
+    f.write_text(text)
+    with pytest.raises(PolicyError, match=r"^" + str(f).replace(".", r"\.") + ": ") as caught:
+        load_policy_config_file(f)
+    assert says in str(caught.value)
+
+
+def test_unknown_policy_names_and_settings_are_refused_with_the_closest_name() -> None:
+    with pytest.raises(PolicyError) as caught:
+        reconcile_config(POLICIES, {}, {"aa": {"level": "advisory", "properties": None}, "zzz": {"level": "advisory",
+                         "properties": None}}, "p", "1", source="cfg.json")
+    assert str(caught.value).splitlines() == [
+        "cfg.json: 'aa' is not a policy of p 1 (did you mean 'a'?)",
+        "cfg.json: 'zzz' is not a policy of p 1",
+    ]
+    with pytest.raises(PolicyError) as caught:
+        reconcile_config(POLICIES, {}, {"a": {"level": None, "properties": {"nn": 3, "n": 2}}}, "p", "1")
+    assert str(caught.value) == (
+        "validating policy config: p 1  a: unknown setting 'nn' (did you mean 'n'?); its settings are n"
+    )
+    # A policy without settings, and "all", which names no policy.
+    with pytest.raises(PolicyError, match="b: unknown setting 'x'; it has no settings"):
+        reconcile_config(
+            [*POLICIES[:1], {**POLICIES[1], "schema": {"properties": {"enforcementLevel": {"type": "string"}}}}],
+            {},
+            {"all": {"level": "advisory", "properties": None}, "b": {"level": None, "properties": {"x": 1}}},
+            "p",
+            "1",
+        )
+
+
+def test_the_cli_passes_unknown_names_and_settings_on() -> None:
+    out = reconcile_config(
+        POLICIES, {}, {"zzz": {"level": "advisory", "properties": None}, "a": {"level": None, "properties": {"m": 1}}},
+        "p", "1", closed=False,
+    )
+    assert out["zzz"]["level"] == "advisory" and out["a"]["properties"] == {"n": 7, "m": 1}

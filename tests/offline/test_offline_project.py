@@ -29,4 +29,12 @@ def test_repository_stack_has_no_mandatory_violation(tmp_path: Path, stack: str)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = load_json(out)
     jsonschema.validate(report, SCHEMA)
-    assert report["summary"]["mandatory"] == 0
+    summary = report["summary"]
+    assert summary["mandatory"] == 0
+    # What `make preview` says: the stack's own config, every mandatory check decided (role, instance
+    # profile and subnet references at preview included), nothing disabled, no warning.
+    assert summary["policyConfig"] == f"policies/config/{stack}.json"
+    assert summary["verdict"] == "pass" and summary["deferred"] == [] and summary["warnings"] == []
+    assert summary["disabledPolicies"] == []
+    lowered = {x["policyName"] for x in summary["loweredPolicies"]}
+    assert lowered == ({"lb-deletion-protection"} if stack == "dev" else set())

@@ -5,7 +5,8 @@ AnalyzeStack. Properties use the engine's wire encoding; `UNKNOWN` and `secret()
 secret forms. No gRPC server is started.
 
 The pack config is resolved by the offline preview's reconciler (`offline.policy_config`, a port of the
-CLI's), with its levels: this driver adds only the stricter checks the tests ask for. It is also the tests'
+CLI's), with its levels and, as the CLI, without refusing unknown policy names or settings (the offline
+preview refuses them): this driver adds only the stricter checks the tests ask for. It is also the tests'
 one use of pulumi_policy internals: `make_servicer` builds the SDK's private `_PolicyAnalyzerServicer`
 (what `PolicyPack` serves), after checking its shape. Importable from any test directory: it puts the
 repository root and `policies/` on sys.path."""
@@ -149,7 +150,8 @@ def resolve_config(
             extra = set(entry) - {"enforcementLevel"} - set(r.config) if isinstance(entry, Mapping) else set()
             if extra:
                 raise ValueError(f"{r.name}: config names unknown properties: {sorted(extra)}")
-    resolved = reconcile_config(pack_policies(), {}, read_config(config), PACK_NAME, VERSION)
+    # closed=False: as the CLI, which passes unknown policy names and settings on to the pack.
+    resolved = reconcile_config(pack_policies(), {}, read_config(config), PACK_NAME, VERSION, closed=False)
     return {r.name: (resolved[r.name]["level"], resolved[r.name]["properties"] or {}) for r in rules}
 
 

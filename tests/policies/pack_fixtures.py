@@ -45,6 +45,13 @@ ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+TASK_SET = "aws:ecs/taskSet:TaskSet"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+PIPE = "aws:pipes/pipe:Pipe"
+DAEMON_TD = "aws:ecs/daemonTaskDefinition:DaemonTaskDefinition"
+EXPRESS = "aws:ecs/expressGatewayService:ExpressGatewayService"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
 
 def container(**over: Any) -> dict[str, Any]:
@@ -92,6 +99,11 @@ def task_def(containers: list[dict[str, Any]] | None = None, **over: Any) -> dic
 
 
 TG_ARN = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:targetgroup/web/abc"
+CLUSTER_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/main"
+TD_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web:3"
+STRATEGY = [{"capacityProvider": "cp", "weight": 1, "base": 0}]
+SUBNETS = ["subnet-a", "subnet-b"]
+TASK_NETWORK = {"subnets": SUBNETS, "securityGroups": ["sg-svc"], "assignPublicIp": False}
 
 GOOD: dict[str, dict[str, Any]] = {
     TD: task_def(),
@@ -112,7 +124,100 @@ GOOD: dict[str, dict[str, Any]] = {
         "propagateTags": "SERVICE",
         "enableEcsManagedTags": True,
     },
-    CLUSTER: {"name": "main", "settings": [{"name": "containerInsights", "value": "enabled"}]},
+    CLUSTER: {
+        "name": "main",
+        "settings": [{"name": "containerInsights", "value": "enabled"}],
+        "configuration": {
+            "executeCommandConfiguration": {
+                "kmsKeyId": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/exec",
+                "logging": "OVERRIDE",
+                "logConfiguration": {"cloudWatchLogGroupName": "/ecs/exec", "cloudWatchEncryptionEnabled": True},
+            }
+        },
+    },
+    TASK_SET: {
+        "cluster": CLUSTER_ARN,
+        "service": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/main/web",
+        "taskDefinition": TD_ARN,
+        "loadBalancers": [{"targetGroupArn": TG_ARN, "containerName": "web", "containerPort": 8080}],
+        "capacityProviderStrategies": STRATEGY,
+        "networkConfiguration": TASK_NETWORK,
+    },
+    EVENT_TARGET: {
+        "rule": "nightly",
+        "arn": CLUSTER_ARN,
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/events",
+        "ecsTarget": {
+            "taskDefinitionArn": TD_ARN,
+            "taskCount": 1,
+            "capacityProviderStrategies": STRATEGY,
+            "networkConfiguration": TASK_NETWORK,
+        },
+    },
+    SCHEDULE: {
+        "name": "nightly",
+        "scheduleExpression": "cron(0 3 * * ? *)",
+        "flexibleTimeWindow": {"mode": "OFF"},
+        "target": {
+            "arn": CLUSTER_ARN,
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/scheduler",
+            "ecsParameters": {
+                "taskDefinitionArn": TD_ARN,
+                "capacityProviderStrategies": STRATEGY,
+                "networkConfiguration": TASK_NETWORK,
+            },
+        },
+    },
+    PIPE: {
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/pipe",
+        "source": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:jobs",
+        "target": CLUSTER_ARN,
+        "targetParameters": {
+            "ecsTaskParameters": {
+                "taskDefinitionArn": TD_ARN,
+                "capacityProviderStrategies": STRATEGY,
+                "networkConfiguration": {
+                    "awsVpcConfiguration": {"subnets": SUBNETS, "securityGroups": ["sg-svc"], "assignPublicIp": "DISABLED"}
+                },
+                "overrides": {"containerOverrides": [{"name": "web", "environments": [{"name": "MODE", "value": "batch"}]}]},
+            }
+        },
+    },
+    DAEMON_TD: {
+        "family": "agent",
+        "cpu": "256",
+        "memory": "512",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/agent-exec",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/agent-task",
+        "containerDefinitions": [
+            {
+                "name": "agent",
+                "image": IMAGE,
+                "cpu": 128,
+                "memory": 256,
+                "user": "1000",
+                "readonlyRootFilesystem": True,
+                "privileged": False,
+                "environments": [{"name": "PORT", "value": "8080"}],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": "/ecs/agent", "awslogs-region": "eu-west-1"},
+                },
+            }
+        ],
+    },
+    EXPRESS: {
+        "cluster": CLUSTER_ARN,
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/api-exec",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/api-task",
+        "infrastructureRoleArn": f"arn:aws:iam::{ACCOUNT}:role/express-infra",
+        "primaryContainer": {
+            "image": IMAGE,
+            "containerPort": 8080,
+            "environments": [{"name": "PORT", "value": "8080"}],
+        },
+        "networkConfigurations": [{"subnets": SUBNETS, "securityGroups": ["sg-svc"]}],
+    },
     CP: {
         "name": "cp",
         "autoScalingGroupProvider": {
@@ -140,8 +245,8 @@ GOOD: dict[str, dict[str, Any]] = {
         "defaultActions": [{"type": "forward", "targetGroupArn": TG_ARN}],
     },
     TG: {
-        "port": 8080,
-        "protocol": "HTTP",
+        "port": 8443,
+        "protocol": "HTTPS",
         "targetType": "ip",
         "vpcId": "vpc-1",
         "healthCheck": {"enabled": True, "path": "/health", "matcher": "200-399", "interval": 15},

@@ -47,6 +47,37 @@ def test_prod_is_stricter():
     assert prod["lb-deletion-protection"][0] == "mandatory" and dev["lb-deletion-protection"][0] == "advisory"
     assert prod["log-group-retention"][1]["minRetentionDays"] >= 90
     assert prod["lb-access-logs"][0] == "advisory"
+    # Exemptions: both name the exemptable policies explicitly; prod wants a ticket id in every reason.
+    dev_ex, prod_ex = dev["ecs-guardrails-exemption-reason"][1], prod["ecs-guardrails-exemption-reason"][1]
+    assert dev_ex["exemptable"] == prod_ex["exemptable"]
+    assert "ecs-service-load-balancer-required" in prod_ex["exemptable"]
+    assert not {"ecs-container-no-privileged", "ecs-container-image-registry"} & set(prod_ex["exemptable"])
+    assert dev_ex["reasonPattern"] == "" and prod_ex["reasonPattern"]
+    assert dev_ex["minReasonLength"] == prod_ex["minReasonLength"] == 10
+
+
+def test_env_configs_name_exactly_the_default_exemptable_policies():
+    """The configs state the organisation's choice explicitly; today it is the pack's default (a new advisory
+    rule fails this test until the configs say whether it may be exempted)."""
+    governance = next(r for r in RULES if r.name == "ecs-guardrails-exemption-reason")
+    for env in ("dev", "prod"):
+        assert set(load_config(env)["ecs-guardrails-exemption-reason"]["exemptable"]) == set(
+            governance.config["exemptable"]["default"]
+        ), env
+
+
+def test_unknown_setting_is_reported_by_the_pack():
+    """The CLI passes settings the schema does not name through (the protocol's config schema cannot be
+    closed); the pack reports them as a violation of the policy, with the closest setting."""
+    from pack_fixtures import LG, good
+
+    a = Analyzer({"log-group-retention": {"minRetentionDayz": 30}})
+    diags = [d for d in a.analyze(LG, good(LG)) if d.policy == "log-group-retention"]
+    assert [d.level for d in diags] == ["mandatory"]
+    assert "'minRetentionDayz', which it does not have (did you mean 'minRetentionDays'?)" in diags[0].message
+    b = Analyzer({"log-group-kms": {"enforcementLevel": "mandatory", "keyArn": "x"}})
+    diags = [d for d in b.analyze(LG, good(LG)) if d.policy == "log-group-kms"]
+    assert len(diags) == 1 and "it has no settings" in diags[0].message
 
 
 def test_all_key_and_bad_values():

@@ -35,11 +35,13 @@ def test_unknown_elsewhere_does_not_stop_known_violation(analyzer):
     td = task_def([container(privileged=True)], executionRoleArn=UNKNOWN, taskRoleArn=UNKNOWN)
     diags = analyzer.analyze(TD, td)
     assert "ecs-container-no-privileged" in names(diags, "mandatory")
-    assert [d.level for d in diags if d.policy == "ecs-task-separate-roles"] == ["advisory"]
+    # Unknown role ARNs do not defer ecs-task-separate-roles: its stack companion decides them at preview
+    # from the roles referenced (tests/policies/test_pack_preview_references.py).
+    assert [d.level for d in diags if d.policy == "ecs-task-separate-roles"] == []
 
 
 def test_known_bad_reported_even_with_unknown_in_same_rule(analyzer):
-    td = task_def([container(cpu=None), container(name="b", logConfiguration={"logDriver": UNKNOWN})])
+    td = task_def([container(cpu=None), container(name="b", logConfiguration={"logDriver": UNKNOWN})], cpu=None)
     diags = analyzer.analyze(TD, td)
     levels = {d.level for d in diags if d.policy == "ecs-container-resource-limits"}
     assert "mandatory" in levels

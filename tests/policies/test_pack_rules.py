@@ -13,19 +13,25 @@ from pack_fixtures import (
     ATTACH,
     CLUSTER,
     CP,
+    DAEMON_TD,
     ELB,
+    EVENT_TARGET,
+    EXPRESS,
     GOOD,
     IAM_POLICY,
     LB,
     LG,
     LISTENER,
     LT,
+    PIPE,
     ROLE,
     ROLE_POLICY,
+    SCHEDULE,
     SG,
     SG_INGRESS,
     SG_RULE,
     SVC,
+    TASK_SET,
     TD,
     TG,
     container,
@@ -46,7 +52,7 @@ def trust(principal: object) -> str:
 
 
 FAIL = [
-    ("ecs-container-resource-limits", TD, task_def([container(cpu=None)])),
+    ("ecs-container-resource-limits", TD, task_def([container(cpu=None)], cpu=None)),  # no task-level cpu
     ("ecs-container-resource-limits", TD, task_def([container(memory=None, memoryReservation=None)])),
     ("ecs-container-resource-limits", TD, task_def([container(memory=None)])),  # soft-only
     ("ecs-container-resource-limits", TD, task_def([container(memory=900), container(name="b", memory=900)])),
@@ -275,6 +281,48 @@ FAIL = [
     ),
 ]
 
+FAIL += [
+    ("ecs-service-no-public-ip", TASK_SET, good(TASK_SET, networkConfiguration={"subnets": ["s"], "assignPublicIp": True})),
+    ("ecs-service-load-balancer-required", TASK_SET, good(TASK_SET, loadBalancers=None)),
+    ("ecs-service-capacity-provider-strategy", TASK_SET, good(TASK_SET, launchType="EC2", capacityProviderStrategies=None)),
+    ("ecs-service-ebs-encrypted", SVC, good(SVC, volumeConfiguration={"name": "data", "managedEbsVolume": {"sizeInGb": 20}})),
+    (
+        "ecs-run-task-no-public-ip",
+        EVENT_TARGET,
+        good(
+            EVENT_TARGET,
+            ecsTarget={**GOOD[EVENT_TARGET]["ecsTarget"], "networkConfiguration": {"subnets": ["s"], "assignPublicIp": True}},
+        ),
+    ),
+    (
+        "ecs-run-task-capacity-provider-strategy",
+        SCHEDULE,
+        good(SCHEDULE, target={"arn": "arn:c", "ecsParameters": {"taskDefinitionArn": "arn:td", "launchType": "EC2"}}),
+    ),
+    (
+        "ecs-fargate-platform-version",
+        PIPE,
+        good(PIPE, targetParameters={"ecsTaskParameters": {"launchType": "FARGATE", "platformVersion": "1.3.0"}}),
+    ),
+    ("ecs-cluster-exec-logging", CLUSTER, good(CLUSTER, configuration={"executeCommandConfiguration": {"logging": "NONE"}})),
+    ("ecs-cluster-exec-kms", CLUSTER, good(CLUSTER, configuration={"executeCommandConfiguration": {"logging": "DEFAULT"}})),
+    ("lb-cross-zone", LB, good(LB, loadBalancerType="network", securityGroups=None)),
+    ("lb-multi-az", ALB, good(LB, loadBalancerType="gateway", subnets=["subnet-a"], enableCrossZoneLoadBalancing=True)),
+    ("lb-target-group-encrypted", TG, good(TG, protocol="HTTP")),
+    (
+        "ecs-container-no-privileged",
+        DAEMON_TD,
+        good(DAEMON_TD, containerDefinitions=[{"name": "a", "image": "x:1", "privileged": True}]),
+    ),
+    ("ecs-container-image-registry", EXPRESS, good(EXPRESS, primaryContainer={"image": "nginx:1.27"})),
+    ("ecs-express-service-network", EXPRESS, good(EXPRESS, networkConfigurations=None)),
+]
+
+# Rules that report nothing under the default config: (policy, config, type, failing props).
+FAIL_CONFIGURED = [
+    ("required-tag-keys", {"required-tag-keys": {"requiredTagKeys": ["owner"]}}, SVC, good(SVC, tags={"team": "x"})),
+]
+
 PASS_EXTRA = [
     (
         "ecs-container-resource-limits",
@@ -346,8 +394,17 @@ def test_passes(policy, rtype, props):
     assert policy not in names(a.analyze(rtype, props))
 
 
+@pytest.mark.parametrize("policy,config,rtype,props", FAIL_CONFIGURED, ids=[c[0] for c in FAIL_CONFIGURED])
+def test_fails_when_configured(policy, config, rtype, props):
+    from pack_driver import Analyzer
+
+    hits = [d for d in Analyzer(config).analyze(rtype, props, remediate=False) if d.policy == policy]
+    rule = next(r for r in build_rules() if r.name == policy)
+    assert hits and {d.level for d in hits} == {rule.level.value}
+
+
 def test_every_resource_rule_has_fail_and_pass_cases():
-    failing = {c[0] for c in FAIL}
+    failing = {c[0] for c in FAIL} | {c[0] for c in FAIL_CONFIGURED}
     resource_rules = {r.name for r in build_rules() if not r.stack and r.exemptible}
     assert resource_rules - failing == set()
     # Passing: every rule applies to at least one compliant GOOD resource.
@@ -358,7 +415,7 @@ def test_every_resource_rule_has_fail_and_pass_cases():
 
 
 def test_message_names_container(analyzer):
-    diags = analyzer.analyze(TD, task_def([container(), container(name="sidecar", cpu=None)]))
+    diags = analyzer.analyze(TD, task_def([container(), container(name="sidecar", cpu=None)], cpu=None))
     msg = next(d.message for d in diags if d.policy == "ecs-container-resource-limits")
     assert "container 'sidecar'" in msg and "cpu" in msg
 

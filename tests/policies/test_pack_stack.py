@@ -18,6 +18,7 @@ from pack_fixtures import (
     SVC,
     TD,
     TG,
+    WAF_ASSOCIATION,
     container,
     good,
     names,
@@ -31,6 +32,8 @@ STACK_POLICIES = {
     "ecs-log-group-managed",
     "sg-public-ingress-only-on-load-balancers",
     "lb-listener-rule-priority-unique",
+    "lb-alb-waf",
+    "iam-ecs-task-role-no-admin",
 }
 
 
@@ -89,6 +92,13 @@ def graph(
                 ],
             ),
             {"loadBalancerArn": [(LB, "alb")]},
+            ids=ids,
+        ),
+        res(
+            WAF_ASSOCIATION,
+            "alb-waf",
+            {"webAclArn": "arn:aws:wafv2:eu-west-1:1:regional/webacl/edge/1", "resourceArn": arn("alb")},
+            {"resourceArn": [(LB, "alb")]},
             ids=ids,
         ),
         res(TG, "web-tg", good(TG), ids=ids),
@@ -253,12 +263,22 @@ def test_duplicate_listener_rule_priority(analyzer):
     assert "lb-listener-rule-priority-unique" in stack_names(analyzer, resources)
 
 
-def test_stack_exemption_becomes_advisory(analyzer):
+def test_stack_exemption_becomes_advisory():
+    # A mandatory stack rule is exemptable only when the organisation lists it (governance, see
+    # test_pack_exemptions_remediation.py); the engine analyses a resource before AnalyzeStack.
+    a = Analyzer(
+        {
+            "ecs-guardrails-exemption-reason": {
+                "exemptable": ["ecs-service-load-balancer-required", "ecs-service-target-group-routed"]
+            }
+        }
+    )
+    a.analyze(SVC, good(SVC))
     tags = {
         "ecs-guardrails:exempt": "ecs-service-target-group-routed",
         "ecs-guardrails:reason": "blue/green spare",
     }
-    diags = analyzer.analyze_stack(graph(routed=False, svc_tags=tags))
+    diags = a.analyze_stack(graph(routed=False, svc_tags=tags))
     assert names(diags, "mandatory") == set()
     note = [d for d in diags if d.policy == "ecs-guardrails-stack-exemptions"]
     assert note and note[0].level == "advisory" and "blue/green spare" in note[0].message

@@ -17,6 +17,9 @@ from .pack import diagnostics, example_config, examples, mandatory
 
 DEFAULT_STRATEGY = [{"capacityProvider": "cluster-capacity-provider", "weight": 1, "base": 2},
                     {"capacityProvider": "cluster-spot-capacity-provider", "weight": 3, "base": 0}]
+# examples/Pulumi.workloads.yaml's ecs-platform:tags, as ECS resources carry them
+WORKLOADS_TAGS = {"cost-centre": "CC-0815", "data-classification": "internal", "environment": "workloads",
+                  "team": "data-platform"}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +59,9 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
     svc = one(workloads, "aws:ecs/service:Service", "queue-worker-service").inputs
     assert "loadBalancers" not in svc and "healthCheckGracePeriodSeconds" not in svc
     assert svc["tags"] == {
+        **WORKLOADS_TAGS,
         "ecs-guardrails:exempt": "ecs-service-load-balancer-required",
-        "ecs-guardrails:reason": "consumes the jobs queue and serves no HTTP - approved by platform-team 2026-11",
+        "ecs-guardrails:reason": "consumes the jobs queue and serves no HTTP - approved by platform-team in PLAT-1234",
     }
     assert svc["capacityProviderStrategies"] == DEFAULT_STRATEGY
     names = {r.name for r in workloads.resources}
@@ -69,7 +73,7 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
     assert container["portMappings"] == []
     # the web service of the same stack keeps its target group and has no exemption tags
     web = one(workloads, "aws:ecs/service:Service", "web-service").inputs
-    assert "tags" not in web and web["loadBalancers"][0]["containerPort"] == 8080
+    assert web["tags"] == WORKLOADS_TAGS and web["loadBalancers"][0]["containerPort"] == 8080
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -92,7 +96,9 @@ def test_worker_config_errors_name_the_key(changes: dict[str, Any], expected: st
 def test_worker_exemption_is_honoured_by_the_pack_with_its_reason(workloads: Recorder) -> None:
     notes = [d for d in diagnostics(workloads, "workloads", "prod") if d.policy == "ecs-guardrails-exemptions"]
     assert [(d.level, d.urn.rsplit("::", 1)[1]) for d in notes] == [("advisory", "queue-worker-service")]
-    assert "exempted from 'ecs-service-load-balancer-required'" in notes[0].message
+    assert "exempt from 'ecs-service-load-balancer-required' (no expiry), reason: consumes the jobs queue" in (
+        notes[0].message
+    )
 
 
 # --- 2. ECS Exec ----------------------------------------------------------------------------------
@@ -171,7 +177,7 @@ def test_on_demand_only_mix_keeps_its_inputs() -> None:
 
 def test_warm_pool_is_stopped_and_the_agent_checks_it(workloads: Recorder) -> None:
     asg = one(workloads, "aws:autoscaling/group:Group", "cluster-asg").inputs
-    assert asg["warmPool"] == {"poolState": "Stopped", "minSize": 1, "instanceReusePolicy": {"reuseOnScaleIn": True}}
+    assert asg["warmPool"] == {"poolState": "Stopped", "minSize": 1}  # ECS refuses ReuseOnScaleIn
     assert asg["launchTemplate"] == {"id": "cluster-launch-template-id", "version": "1"}
     lt = one(workloads, "aws:ec2/launchTemplate:LaunchTemplate").inputs
     assert "ECS_WARM_POOLS_CHECK=true\n" in base64.b64decode(lt["userData"]).decode()
@@ -184,6 +190,8 @@ def test_warm_pool_is_stopped_and_the_agent_checks_it(workloads: Recorder) -> No
     ({"warm_pool": {}, "instance_types": ["t3.small", "t3a.small"]},
      "ecs-platform:cluster.warm_pool: a warm pool does not work with a mixed instances policy"),
     ({"warm_pool": {"pool_state": "Warm"}}, "ecs-platform:cluster.warm_pool.pool_state: must be one of"),
+    ({"warm_pool": {"reuse_on_scale_in": True}},
+     "ecs-platform:cluster.warm_pool.reuse_on_scale_in: ECS does not let a capacity provider's Auto Scaling group"),
     ({"spot_allocation_strategy": "cheapest"}, "ecs-platform:cluster.spot_allocation_strategy: must be one of"),
     ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 200}},
      "ecs-platform:cluster.instance_refresh.max_healthy_percentage: may exceed min_healthy_percentage by at most 100"),
@@ -309,7 +317,7 @@ def test_fargate_service_uses_fargate_providers_and_a_fargate_task(workloads: Re
     assert svc["networkConfiguration"]["assignPublicIp"] is False
     task = one(workloads, "aws:ecs/taskDefinition:TaskDefinition", "api-task").inputs
     assert (task["requiresCompatibilities"], task["networkMode"], task["cpu"], task["memory"]) == (
-        ["FARGATE"], "awsvpc", "512", "1024")
+        ["FARGATE"], "awsvpc", "512", "2048")
     assoc = one(workloads, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs
     assert assoc["capacityProviders"] == [
         "cluster-capacity-provider", "cluster-spot-capacity-provider", "FARGATE", "FARGATE_SPOT"]
@@ -374,7 +382,7 @@ def test_scheduled_task_runs_on_the_cluster_with_a_scoped_role(workloads: Record
         "capacityProviderStrategies": DEFAULT_STRATEGY,
         "networkConfiguration": {"subnets": ["subnet-0bbb1111", "subnet-0bbb2222"],
                                  "securityGroups": ["nightly-report-sg-id"], "assignPublicIp": False},
-        "enableEcsManagedTags": True, "propagateTags": "TASK_DEFINITION"}
+        "enableEcsManagedTags": True, "propagateTags": "TASK_DEFINITION", "tags": WORKLOADS_TAGS}
     trust = json.loads(one(workloads, "aws:iam/role:Role", "nightly-report-scheduler-role").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
                                    "Action": "sts:AssumeRole",

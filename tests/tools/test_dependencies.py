@@ -92,11 +92,16 @@ def declared(*requirements: str) -> set[str]:
     return names
 
 
+PACK_BOOTSTRAP = ROOT / "offline" / "pack_bootstrap.py"
+
 # Who runs what: each part of the code may import only what its environment's requirements name.
 ENVIRONMENTS = {
     "the program": ([ROOT / "__main__.py", *sorted((ROOT / "components").rglob("*.py"))], ("requirements.txt",)),
-    "the offline preview": (sorted((ROOT / "offline").rglob("*.py")), ("requirements.txt",)),
-    "the policy pack": (pack_files(), ("policies/requirements.txt",)),
+    "the offline preview": (
+        sorted(p for p in (ROOT / "offline").rglob("*.py") if p != PACK_BOOTSTRAP), ("requirements.txt",)
+    ),
+    # The bootstrap runs in the pack's own interpreter (its virtualenv), like the pack.
+    "the policy pack": ([*pack_files(), PACK_BOOTSTRAP], ("policies/requirements.txt",)),
     "tests, tools and bench": (SOURCES, ("requirements.txt", "requirements-dev.txt", "policies/requirements.txt")),
 }
 
