@@ -105,7 +105,7 @@ def markdown_table_head(cs: ChangeSet) -> list[str]:
     if any(c.op == "delete" for c in cs.changed):
         lines += ["_A delete means the URN is no longer in the program: the resource was removed, or renamed or "
                   "moved without an alias (an alias keeps it)._", ""]
-    return lines + ["| Op | Resource | Type | Changed properties |", "|---|---|---|---|"]
+    return [*lines, "| Op | Resource | Type | Changed properties |", "|---|---|---|---|"]
 
 
 def markdown_table_rows(cs: ChangeSet) -> list[str]:

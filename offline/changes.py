@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import replace_rules
+from . import provider_check, replace_rules
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
 
 if TYPE_CHECKING:
@@ -180,8 +180,9 @@ def load_baseline(path: Path, project: str, stack: str) -> Baseline:
                 f"not of stack {stack!r} of project {project!r}"
             )
         resources = [_report_resource(where, i, e) for i, e in enumerate(entries)]
-    elif isinstance(data, dict) and isinstance(data.get("deployment", data).get("resources"), list):
-        kind, entries = "export", data.get("deployment", data)["resources"]
+    elif isinstance(data, dict) and isinstance(deployment := data.get("deployment", data if "manifest" in data else None),
+                                               dict) and isinstance(deployment.get("resources"), list):
+        kind, entries = "export", deployment["resources"]
         resources = [r for i, e in enumerate(entries) if (r := _export_resource(where, i, e)) is not None]
         for r in resources:
             urn_stack, urn_project = r.urn.split("::")[0].removeprefix("urn:pulumi:"), r.urn.split("::")[1]
@@ -353,8 +354,7 @@ def _compare_one(
 ) -> Change:
     diffs: list[tuple[str, Any, Any]] = []
     _walk("", old.inputs, new.inputs, diffs, kind == "export", encrypted)
-    if kind == "export":
-        diffs = [d for d in diffs if not _kept_autoname(d, old, new)]
+    diffs = [d for d in diffs if not _kept_autoname(d, old, new, kind == "export")]
     diffs = [d for d in diffs if not any(_under(d[0], ignored) for ignored in new.ignore_changes)]
     # Unknown inputs that come from a created or replaced resource change: "known after apply".
     changed_deps: dict[str, str] = {}
@@ -489,13 +489,19 @@ def _has_unknown(value: Any) -> bool:
     return isinstance(value, str) and UNKNOWN in value
 
 
-def _kept_autoname(diff: tuple[str, Any, Any], old: StackResource, new: StackResource) -> bool:
-    """The engine hands Check the old inputs: an auto-name from the state is kept."""
+def _kept_autoname(diff: tuple[str, Any, Any], old: StackResource, new: StackResource, export: bool) -> bool:
+    """The engine hands Check the old inputs, and the provider keeps an auto-name it gave before:
+    a head auto-name (from its URN: another after a rename by alias) does not change the name. In
+    an export the provider's auto-names are listed in `__defaults`; in a report, they are the
+    ones the offline preview derives from the old URN."""
     path, before, after = diff
-    if path not in old.defaults or not isinstance(after, str) or not isinstance(before, str):
+    auto = provider_check.expected_autoname(new.type, new.name, new.urn, new.inputs) if new.custom else None
+    if auto is None or auto != (path, after):
         return False
-    name = new.name.lower()
-    return after.lower().startswith(name) and before.lower().startswith(name)
+    if export:
+        return path in old.defaults
+    before_auto = provider_check.expected_autoname(old.type, old.name, old.urn, old.inputs)
+    return before_auto == (path, before)
 
 
 def _under(path: str, prefix: str) -> bool:
