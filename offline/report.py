@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import html
 import json
 import time
 import uuid
@@ -373,7 +374,7 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
     if p.diagnostics:
         rows = []
         for d in p.diagnostics:
-            msg = d.message.replace("|", "\\|").replace("\n", "<br>")
+            msg = html.escape(d.message, quote=False).replace("|", "\\|").replace("\n", "<br>")
             rows.append(f"| {d.enforcement_level} | `{d.policy_name}` | `{d.urn.rsplit('::', 1)[-1]}` | {msg} |")
         # Mandatory violations (listed first) before the changed resources, advisory ones after.
         blocks.append(_Block(["#### Policy violations", "", "| Level | Policy | Resource | Message |", "|---|---|---|---|"],

@@ -73,13 +73,14 @@ def artifact_line(artifact: str, run_url: str) -> str:
     return (f"\n_Full reports (text with the resource tree, JSON, Markdown): artifact `{artifact}` of {where}._\n")
 
 
-def fit(body: str, limit: int) -> str:
-    """`body` cut at a line so that it stays under `limit` characters, with a note."""
-    if len(body) <= limit:
+def fit(body: str, room: int, limit: int) -> str:
+    """`body` cut at a line so that it takes at most `room` characters, with a note (the whole
+    comment's `limit` is what the note states)."""
+    if len(body) <= room:
         return body
     note = (f"\n\n_✂️ This comment was cut to stay under {limit:,} characters (GitHub takes at most 65,536); "
             "the full report is in the artifact._\n")
-    room = limit - len(note) - 40  # the closing fence and </details> below
+    room -= len(note) + 40  # the closing fence and </details> below
     kept = body[:room].rsplit("\n", 1)[0]
     closing = []
     if kept.count("```") % 2:
@@ -96,7 +97,7 @@ def build(args: argparse.Namespace) -> str:
     else:
         body = failure(args.stack, args.exit_code, _read(args.stderr))
     tail = artifact_line(args.artifact, args.run_url)
-    return fit(body, args.limit - len(tail)) + tail
+    return fit(body, args.limit - len(tail), args.limit) + tail
 
 
 def _parser() -> argparse.ArgumentParser:
