@@ -57,10 +57,11 @@ def run_once(workdir: Path) -> dict:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"offline preview failed ({code}):\n{stderr}")
-    summary = json.loads(report.read_text())["summary"]
+    data = json.loads(report.read_text())
+    summary = data["summary"]
     # ru_maxrss (KiB): the largest of the preview process and the pack process it waited for.
     return {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "resources": summary["resources"],
-            "timings": summary.get("timings", {}), "mandatory": summary["mandatory"]}
+            "timings": data.get("timings", {}), "mandatory": summary["mandatory"]}
 
 
 def bench(services: int, runs: int) -> dict:

@@ -3,11 +3,13 @@
 Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
-analyze each resource as it registers; AnalyzeStack; report), its time limits and exit codes: 0
-PASS or INCOMPLETE (no mandatory violation; `--strict` makes INCOMPLETE 1), 1 mandatory
-violations, 2 usage, config, program or pack error, 128 + N when stopped by signal N (SIGTERM,
-SIGINT). The language host and the pack processes are stopped
-on every exit path, without waiting for threads that may block (pending pack start-ups).
+analyze each resource as it registers; AnalyzeStack; compare with the baseline; report), its time
+limits and exit codes: 0 PASS or INCOMPLETE (no mandatory violation; `--strict` makes INCOMPLETE 1)
+and nothing else blocking, 1 a blocking finding (mandatory violations, INCOMPLETE under --strict,
+or with --fail-on-replace a replacement or deletion of a protected, retained or stateful
+resource), 2 usage, config, baseline, program or pack error, 128 + N when stopped by signal N
+(SIGTERM, SIGINT). The language host and the pack processes are stopped on every exit path,
+without waiting for threads that may block (pending pack start-ups).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
+from .changes import BaselineError, load_baseline
 from .engine import ProgramError
 from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
@@ -75,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
         "--graph", choices=("mermaid", "dot"), help="print the resource graph instead of the text report"
     )
     p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="compare with this earlier JSON report of the stack (or a `pulumi stack export`): "
+        "each resource's create/update/replace/delete/same in every report",
+    )
+    p.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="with --baseline: exit 1 when a protected, retained or stateful resource would be replaced or deleted",
+    )
     p.add_argument("--organization", default="organization")
     p.add_argument(
         "--pack-processes",
@@ -160,6 +174,7 @@ def preview(args: argparse.Namespace) -> int:
     timings: dict[str, float] = {}
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
+    baseline = load_baseline(args.baseline, project.name, args.stack) if args.baseline else None
     pack_dir = args.policy_pack if args.policy_pack is not None else REPO / "policies"
     use_pack = str(pack_dir) != "none"
     given: dict = {}
@@ -239,8 +254,15 @@ def preview(args: argparse.Namespace) -> int:
     timings["total"] = time.perf_counter() - started
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
     logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
+    change_set = None
+    if baseline is not None:
+        from .changes import compare, head_resources
+
+        analyzed = analysis.analyzed_inputs if analysis else {}
+        change_set = compare(head_resources(run.registrations, analyzed), baseline, args.fail_on_replace)
     result = report.Preview(
-        project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict
+        project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict,
+        change_set,
     )
     if args.json_file:
         _write(args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
@@ -292,13 +314,17 @@ def _on_signal(signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.fail_on_replace and not args.baseline:
+        parser.error("--fail-on-replace needs --baseline (the changes it judges are against a baseline)")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _on_signal)
     try:
         return preview(args)
-    except (ConfigError, ProgramError, PolicyError, SdkShapeError) as e:
+    except (ConfigError, ProgramError, PolicyError, SdkShapeError, BaselineError) as e:
         kind = {
+            BaselineError: "baseline error",
             ConfigError: "config error",
             ProgramError: "program error",
             PolicyError: "policy pack error",

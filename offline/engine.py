@@ -149,6 +149,16 @@ class RecordingMonitor:
                 qualified = f"{parent_type}${type_}"
         return f"urn:pulumi:{self.stack}::{self.project}::{qualified}::{name}"
 
+    def _aliases(self, req: Any, urn: str, parent_reg: Registration | None) -> list[str]:
+        """The alias URNs the engine derives from the request's alias specs (offline/aliases.py)."""
+        from .aliases import alias_urns
+
+        return alias_urns(
+            req.aliases, req.aliasURNs, urn=urn, name=req.name, type_=req.type, parent=req.parent,
+            project=self.project, stack=self.stack,
+            parent_aliases=parent_reg.options.get("aliases", ()) if parent_reg else (),
+        )
+
     def _recorded(self, reg: Registration) -> None:
         if self.on_register is not None:
             self.on_register(reg)
@@ -247,7 +257,7 @@ class RecordingMonitor:
             ("ignoreChanges", list(req.ignoreChanges)),
             ("additionalSecretOutputs", list(req.additionalSecretOutputs)),
             ("replaceOnChanges", list(req.replaceOnChanges)),
-            ("aliases", list(req.aliasURNs)),
+            ("aliases", self._aliases(req, urn, parent_reg)),
             ("version", req.version),
             ("pluginDownloadURL", req.pluginDownloadURL),
             ("importId", req.importId),

@@ -24,7 +24,6 @@ TOOLS: dict[str, tuple[list[str], Path]] = {
        for p in sorted([*ROOT.glob("tools/*.py"), *ROOT.glob("bench/*.py")])},
 }
 # Entry points that are not tools: run by the preview itself, with arguments it passes.
-# Run by the preview itself with protocol arguments (the program's host; the pack's entry point).
 NOT_TOOLS = {"offline/language_host.py", "offline/pack_bootstrap.py"}
 MAIN_GUARD = re.compile(r"""^if __name__ == ["']__main__["']:""", re.MULTILINE)
 
