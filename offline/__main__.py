@@ -292,7 +292,7 @@ def _note_memo(pack: PolicyPackProcess) -> None:
     if pack.memo and memo is not None and not memo.startswith("installed"):
         from .pack_bootstrap import MEMO_REPORT
 
-        print(f"offline preview: {MEMO_REPORT}{memo}", file=sys.stderr)
+        print(f"{MEMO_REPORT}{memo}", file=sys.stderr)
 
 
 class Stopped(BaseException):

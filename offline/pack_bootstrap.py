@@ -2,11 +2,11 @@
 
 Run by the pack's own Python, in the pack directory, by the offline preview (`pack_process`):
 `<pack python> -u pack_bootstrap.py <engine address> .`. That Python may lack the preview's
-dependencies, so this file imports only the standard library, and pulumi_policy, protobuf and grpc
+dependencies, so this file imports only the standard library, and pulumi_policy and protobuf
 from the pack's environment. It installs the memo only into pulumi-policy 1.21.0 (the version it
 was written for) when every target has the expected shape, otherwise runs the pack unpatched and
-says why once on stderr; either way it reports what it did through the engine's Log service
-(`MEMO_REPORT`), then runs the SDK's entry point as `python -u -m pulumi.policy <engine> .` does.
+says why; either way it reports what it did in one line on stderr (`MEMO_REPORT`), then runs
+the SDK's entry point as `python -u -m pulumi.policy <engine> .` does.
 The pack itself is never changed, and the memo never runs under the real engine.
 
 The memo is speed only. pulumi_policy's servicer converts the request's properties
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 WRITTEN_FOR = "1.21.0"  # the pulumi-policy version whose internals the memo wraps
-MEMO_REPORT = "request memo: "  # prefix of the Log message that says whether the memo is installed
+MEMO_REPORT = "offline preview: request memo: "  # prefix of the stderr line that says whether it is installed
 _MARK = "__wrapped_by_offline_memo__"
 
 # pulumi_policy.policy's targets and the parameters each has in 1.21.0.
@@ -224,30 +224,18 @@ def _install() -> tuple[bool, str]:
     return True, f"installed (pulumi-policy {version})"
 
 
-def _report(engine_address: str, installed: bool, message: str) -> None:
-    """Tell the preview through the engine's Log service (before the pack prints its port)."""
-    try:
-        import grpc
-        from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
-
-        with grpc.insecure_channel(engine_address) as channel:
-            engine_pb2_grpc.EngineStub(channel).Log(
-                engine_pb2.LogRequest(
-                    severity=engine_pb2.DEBUG if installed else engine_pb2.WARNING, message=MEMO_REPORT + message
-                ),
-                timeout=30,
-            )
-    except Exception as e:
-        print(f"offline preview: cannot report the memo to the engine: {e}", file=sys.stderr)
+def _report(message: str) -> None:
+    """Tell the preview on stderr (a file it reads once the pack has printed its port). Not through
+    the engine's Log service: a gRPC channel opened and closed before the pack's own server starts
+    has been seen to abort the pack (epoll_wait: bad file descriptor) under load."""
+    print(MEMO_REPORT + message, file=sys.stderr, flush=True)
 
 
 def main() -> None:
     if len(sys.argv) < 3:
         sys.exit("usage: pack_bootstrap.py <engine address> <program directory>")
-    installed, message = _install()
-    if not installed:
-        print(f"offline preview: {MEMO_REPORT}{message}", file=sys.stderr)
-    _report(sys.argv[1], installed, message)
+    _installed, message = _install()
+    _report(message)
     # As `python -u -m pulumi.policy <engine> .` does: the working directory first on sys.path in
     # place of this file's (never the preview's modules), argv[0] the module's file.
     if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):

@@ -142,7 +142,8 @@ class PolicyPackProcess:
     def memo_report(self) -> str | None:
         """What `pack_bootstrap` reported about the memo ("installed (...)" or "not installed: ...");
         None when the pack was started without it. Complete once `connect` returned."""
-        return next((m[len(MEMO_REPORT) :] for m in self._engine.logs if m.startswith(MEMO_REPORT)), None)
+        lines = self.stderr.splitlines()
+        return next((m[len(MEMO_REPORT) :] for m in lines if m.startswith(MEMO_REPORT)), None)
 
     def connect(self) -> Any:
         """Read the port the pack prints first, then open the Analyzer channel; returns its stub."""
