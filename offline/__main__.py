@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
-from .engine import ProgramError
+from .engine import EngineError, OfflineAnswers, ProgramError
 from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
 from .sdk_patches import SdkShapeError
@@ -68,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
     p.add_argument("--organization", default="organization")
+    p.add_argument(
+        "--invokes",
+        type=Path,
+        metavar="FILE",
+        help="answers for data-source invokes (YAML or JSON: token -> result, or {args, result} entries)",
+    )
+    p.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="ORG/PROJECT/STACK=FILE",
+        help="outputs of a referenced stack (a JSON of outputs, a JSON report or a state export); repeatable",
+    )
     p.add_argument(
         "--pack-processes",
         type=_positive_int,
@@ -162,8 +175,15 @@ def preview(args: argparse.Namespace) -> int:
     dry_run = args.mode == "preview"
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
+    answers = offline_answers(args, project.name)
     program = ProgramProcess(
-        project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
+        project,
+        args.stack,
+        config,
+        dry_run=dry_run,
+        organization=args.organization,
+        timeout=args.timeout,
+        answers=answers,
     )
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
@@ -227,7 +247,7 @@ def preview(args: argparse.Namespace) -> int:
             close_all(packs)
     timings["total"] = time.perf_counter() - started
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
-    logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
+    logs = [*(report.LogEntry("warning", w) for w in config.warnings + answers.warnings), *run.logs]
     result = report.Preview(project.name, args.stack, args.mode, run.registrations, analysis, logs, timings)
     if args.json_file:
         _write(args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
@@ -240,6 +260,26 @@ def preview(args: argparse.Namespace) -> int:
     elif str(args.json_file) != "-":
         sys.stdout.write(report.text(result))
     return result.exit_code
+
+
+def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
+    """`--invokes` and `--stack-reference` read into the data the language host needs; a file that
+    cannot be used is a config error (exit 2) naming it."""
+    from .invokes import InvokesFileError, load_invokes_file
+    from .stack_references import StackReferenceError, load_outputs, parse_flag, qualified_name
+
+    answers = OfflineAnswers()
+    try:
+        if args.invokes is not None:
+            answers.invokes, answers.invokes_file = load_invokes_file(args.invokes), str(args.invokes)
+        for value in args.stack_reference:
+            name, path = parse_flag(value)
+            outputs, warnings = load_outputs(path)
+            answers.stack_references[qualified_name(name, args.organization, project)] = outputs
+            answers.warnings.extend(warnings)
+    except (InvokesFileError, StackReferenceError) as e:
+        raise ConfigError(str(e)) from None
+    return answers
 
 
 def _note_memo(pack: PolicyPackProcess) -> None:
@@ -279,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         kind = {
             ConfigError: "config error",
             ProgramError: "program error",
+            EngineError: "engine error",
             PolicyError: "policy pack error",
             SdkShapeError: "unsupported Pulumi SDK",
         }

@@ -52,7 +52,9 @@ def severity_name(value: int) -> str:
 
 
 def resource_options(reg: Registration) -> Any:
-    """The options of a registration as the engine sends them in Analyze and AnalyzeStack."""
+    """The options of a registration as the engine sends them in Analyze and AnalyzeStack
+    (`marshalResourceOptions`): custom timeouts in seconds (the monitor converted the program's
+    duration strings as the engine does), aliases as URNs."""
     from pulumi.runtime import proto
 
     o = reg.options
@@ -65,7 +67,10 @@ def resource_options(reg: Registration) -> Any:
         additionalSecretOutputs=o.get("additionalSecretOutputs", []),
         aliases=o.get("aliases", []),
         customTimeouts=proto.AnalyzerResourceOptions.CustomTimeouts(
-            create=ct.get("create", 0), update=ct.get("update", 0), delete=ct.get("delete", 0)
+            create=float(ct.get("create", 0.0)),
+            update=float(ct.get("update", 0.0)),
+            delete=float(ct.get("delete", 0.0)),
+            read=float(ct.get("read", 0.0)),
         ),
         parent=reg.parent,
     )
