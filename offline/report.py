@@ -189,6 +189,8 @@ def to_json(p: Preview) -> dict[str, Any]:
             for r in (p.analysis.remediations if p.analysis else [])
         ],
         "logs": [{"severity": e.severity, "message": e.message} for e in p.logs],
+        # The stack's outputs (secrets as secret objects): what `--stack-reference` reads back.
+        "outputs": plain(engine_properties(root.outputs, True)) if (root := _root(p)) is not None else {},
         "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in p.unanalysed],
         "summary": {
             "resources": len(p.registrations),
@@ -349,6 +351,10 @@ def export_state(p: Preview) -> dict[str, Any]:
             "resources": resources,
         },
     }
+
+
+def _root(p: Preview) -> Registration | None:
+    return next((r for r in p.registrations if is_root(r)), None)
 
 
 def is_root(r: Registration) -> bool:
