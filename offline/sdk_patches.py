@@ -204,10 +204,14 @@ def invoke_result_class(token: str) -> type | None:
     package = "pulumi_" + parts[0].replace("-", "_")
     module = parts[1].split("/", 1)[0]
     path = [package] if module in ("index", "") else [package, python_name(module).replace("-", "_")]
+    # Through the package, as the program reaches it: the generated packages load lazily, and
+    # importing a function's module first would run the package's `__init__` half-way (its
+    # `from .get_x import *` on a module still being imported) and lose names the program needs.
     try:
-        mod = importlib.import_module(".".join([*path, python_name(parts[2])]))
+        function = getattr(importlib.import_module(".".join(path)), python_name(parts[2]), None)
     except ImportError:
         return None
+    mod = sys.modules.get(getattr(function, "__module__", "") or "")
     cls = getattr(mod, parts[2][:1].upper() + parts[2][1:] + "Result", None)
     is_output_type = getattr(pulumi_types, "is_output_type", None)
     _CHECKED.get("is_output_type", is_output_type, lambda: _function(pulumi_types, "is_output_type", ("cls",)))
