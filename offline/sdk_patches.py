@@ -208,10 +208,10 @@ def invoke_result_class(token: str) -> type | None:
     # importing a function's module first would run the package's `__init__` half-way (its
     # `from .get_x import *` on a module still being imported) and lose names the program needs.
     try:
-        function = getattr(importlib.import_module(".".join(path)), python_name(parts[2]), None)
+        getattr(importlib.import_module(".".join(path)), python_name(parts[2]), None)
     except ImportError:
         return None
-    mod = sys.modules.get(getattr(function, "__module__", "") or "")
+    mod = sys.modules.get(".".join([*path, python_name(parts[2])]))
     cls = getattr(mod, parts[2][:1].upper() + parts[2][1:] + "Result", None)
     is_output_type = getattr(pulumi_types, "is_output_type", None)
     _CHECKED.get("is_output_type", is_output_type, lambda: _function(pulumi_types, "is_output_type", ("cls",)))
