@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import gc
 import os
 import runpy
@@ -161,6 +162,34 @@ def _features() -> list[int]:
     ]
 
 
+def _engine_step(doing: str) -> Callable[[Callable[[Any, Any], T]], Callable[[Any, Any], T]]:
+    """A monitor method whose own failures (a bug of the stand-in, not of the program) fail the run
+    as an EngineError naming the request and where it failed, instead of surfacing as the program's
+    error; an SDK that changed shape stays an SdkShapeError (see `RecordingMonitor.sdk_errors`)."""
+
+    def wrap(method: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+        @functools.wraps(method)
+        def call(self: RecordingMonitor, req: Any) -> T:
+            try:
+                return method(self, req)
+            except EngineError:
+                raise
+            except sdk_patches.SdkShapeError as e:
+                self.sdk_errors.append(str(e))
+                raise
+            except Exception as e:
+                frame = traceback.extract_tb(e.__traceback__)[-1]
+                subject = req.tok if hasattr(req, "tok") else f"{req.type} '{req.name}'"
+                raise self.fail(
+                    f"the offline preview failed {doing} {subject}: {type(e).__name__}: {e} "
+                    f"(at {os.path.basename(frame.filename)}:{frame.lineno})"
+                ) from e
+
+        return call
+
+    return wrap
+
+
 class RecordingMonitor:
     """The ResourceMonitor service, called by the SDK from its executor threads."""
 
@@ -187,6 +216,7 @@ class RecordingMonitor:
         self.invokes: list[str] = []
         self.warnings: list[str] = []
         self.errors: list[str] = []  # what the engine would fail the preview with (Check, Construct)
+        self.sdk_errors: list[str] = []  # SDK internals that changed shape (raised as SdkShapeError)
         self.outputs_registered: list[str] = []  # URNs whose outputs RegisterResourceOutputs set
         self._lock = threading.Lock()
         # The program's event loop and its thread (set by the runner): see `_on_program_loop`.
@@ -222,17 +252,18 @@ class RecordingMonitor:
         self.errors.append(message)
         return EngineError(message)
 
-    def _deny_default_provider(self, pkg: str, what: str) -> None:
+    def _deny_default_provider(self, pkg: str, what: str, subject: str) -> None:
         """`pulumi:disable-default-providers` names the package (or "*"): the engine refuses
         (`diag.GetDefaultProviderDenied`); the `pulumi` package is always allowed."""
         if pkg != "pulumi" and (pkg in self.denied_default_providers or "*" in self.denied_default_providers):
-            raise self.fail(f"Default provider for '{pkg}' disabled. '{what}' must use an explicit provider.")
+            raise self.fail(f"Default provider for '{subject}' disabled. '{what}' must use an explicit provider.")
 
-    def _default_provider(self, pkg: str, version: str, what: str = "") -> str:
+    def _default_provider(self, pkg: str, version: str, what: str = "", subject: str = "") -> str:
         """The engine creates one default provider per package and version; returns its reference.
 
-        `what` (a URN or token) names the registration in the error when default providers are disabled."""
-        self._deny_default_provider(pkg, what or pkg)
+        When default providers are disabled the engine's error names `subject` (the package; for a
+        read, as the engine words it, the type) and `what` (the URN, type or token)."""
+        self._deny_default_provider(pkg, what or pkg, subject or pkg)
         name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
         type_ = f"pulumi:providers:{pkg}"
         urn = self.make_urn("", type_, name)
@@ -290,6 +321,7 @@ class RecordingMonitor:
 
         return resource_pb2.DeploymentInfo(supportedFeatures=_features())
 
+    @_engine_step("registering")
     def RegisterResource(self, req: Any) -> Any:
         from pulumi.runtime.proto import resource_pb2
 
@@ -487,6 +519,7 @@ class RecordingMonitor:
             self.outputs_registered.append(req.urn)
         return empty_pb2.Empty()
 
+    @_engine_step("reading")
     def ReadResource(self, req: Any) -> Any:
         """`Resource.get` and stack references: the engine reads the resource from its provider
         and records it as external; reads are not analysed (`GenerateReadSteps`, and they are kept
@@ -501,7 +534,7 @@ class RecordingMonitor:
         pkg = self._package(req.type)
         provider = req.provider
         if not provider and pkg != "pulumi":
-            provider = self._default_provider(pkg, req.version, req.type)
+            provider = self._default_provider(pkg, req.version, req.type, subject=req.type)
         if req.type == stack_references.STACK_REFERENCE_TYPE:
             props = self._read_stack_reference(str(props.get("name") or req.id))
         else:
@@ -540,6 +573,7 @@ class RecordingMonitor:
             )
         return stack_references.read_outputs(name, outputs)
 
+    @_engine_step("invoking")
     def Invoke(self, req: Any) -> Any:
         """A data source, as the engine serves it: with the provider's default provider (or a
         refusal when default providers are disabled); in preview, unknown when an argument is
@@ -832,6 +866,8 @@ def run_program(
     if thread.is_alive():
         raise ProgramError(f"the program did not finish within {timeout:g} s")
     _drop_program_modules(project.directory, before)
+    if monitor.sdk_errors:
+        raise sdk_patches.SdkShapeError(monitor.sdk_errors[0])
     duration = time.perf_counter() - start
     logs = engine.logs + [LogEntry("warning", w) for w in monitor.warnings]
     logs += [LogEntry("error", e) for e in monitor.errors]

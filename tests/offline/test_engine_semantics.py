@@ -299,3 +299,22 @@ def test_update_mode_outputs_of_remote_components_are_plausible(runs: dict[str, 
     assert re.fullmatch(r"web-[0-9a-f]{7}-\d+\.eu-west-1\.elb\.amazonaws\.com", dns)
     assert _exports(runs["preview"])["lbDnsName"] == UNKNOWN
     assert not contains_unknown(_exports(runs["update"]))
+
+
+def test_a_failure_of_the_stand_in_is_an_engine_error_naming_the_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline import fakes
+
+    def broken(*args: Any) -> dict:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fakes, "computed_outputs", broken)
+    program = _write_program(tmp_path, "import pulumi_aws as aws\naws.s3.BucketV2('b')\n")
+    with pytest.raises(EngineError) as caught:
+        _run("update", program=program)
+    assert re.fullmatch(
+        r"the offline preview failed registering aws:s3/bucketV2:BucketV2 'b': RuntimeError: boom "
+        r"\(at test_engine_semantics\.py:\d+\)",
+        caught.value.cause,
+    )
