@@ -602,8 +602,10 @@ class RecordingMonitor:
             return resource_pb2.ResourceInvokeResponse(**{"return": dict_to_struct(read)})
         try:
             ret = self._invoke_answer(tok, args)
-        except invokes.InvokeAnswerError as e:
-            return resource_pb2.ResourceInvokeResponse(failures=[resource_pb2.CheckFailure(reason=str(e))])
+        except invokes.InvokeAnswerError as e:  # the provider fails the invoke: the SDK raises its reason
+            from pulumi.runtime.proto import provider_pb2
+
+            return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(e))])
         return resource_pb2.ResourceInvokeResponse(**{"return": dict_to_struct(ret)})
 
     def _has_unresolved(self, urns: list[str]) -> bool:
@@ -629,7 +631,12 @@ class RecordingMonitor:
         """The user's answer over the built-in one, completed to the SDK's result type."""
         fields = self._fields_of(tok)
         user = invokes.user_answer(self.answers.invokes, tok, args)
-        builtin = invokes.builtin_answer(tok, args, self.region)
+        try:
+            builtin = invokes.builtin_answer(tok, args, self.region)
+        except invokes.InvokeAnswerError:
+            if user is None:
+                raise
+            builtin = None  # the user's answer stands for the lookup that would fail
         answer = builtin
         if user is not None:
             answer = {**(builtin or {}), **self._engine_names(tok, user, fields)}

@@ -318,3 +318,19 @@ def test_a_failure_of_the_stand_in_is_an_engine_error_naming_the_request(
         r"\(at test_engine_semantics\.py:\d+\)",
         caught.value.cause,
     )
+
+
+def test_an_invoke_the_provider_would_fail_fails_the_program_with_its_reason(tmp_path: Path) -> None:
+    program = _write_program(tmp_path, "import pulumi_aws as aws\naws.elb.get_service_account(region='mars-east-1')\n")
+    with pytest.raises(ProgramError) as caught:
+        _run("preview", program=program)
+    reason = "invoke of aws:elb/getServiceAccount:getServiceAccount failed: unsupported AWS Region: mars-east-1"
+    assert reason in caught.value.cause
+    answers = OfflineAnswers(
+        invokes={"aws:elb/getServiceAccount:getServiceAccount": [{"args": None, "result": {"id": "999999999999"}}]}
+    )
+    (program / "__main__.py").write_text(
+        "import pulumi, pulumi_aws as aws\n"
+        "pulumi.export('account', aws.elb.get_service_account(region='mars-east-1').id)\n"
+    )
+    assert _exports(_run("preview", answers, program=program))["account"] == "999999999999"
