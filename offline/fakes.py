@@ -142,8 +142,27 @@ _ID_IS_INPUT = {
 }
 
 
+# ARN service names of modules whose name is not the service's.
+_SERVICES = {
+    "lb": "elasticloadbalancing",
+    "alb": "elasticloadbalancing",
+    "elb": "elasticloadbalancing",
+    "appautoscaling": "application-autoscaling",
+    "efs": "elasticfilesystem",
+    "vpc": "ec2",
+    "ec2transitgateway": "ec2",
+}
+
+
 def _token(type_: str) -> str:
-    return type_.split(":", 1)[1] if ":" in type_ else type_
+    """The type token after the package; a data source's (`ecr/getRepository:getRepository`) as the
+    resource it looks up (`ecr/repository:Repository`), whose id and ARN forms it shares."""
+    token = type_.split(":", 1)[1] if ":" in type_ else type_
+    module, _, member = token.rpartition(":")
+    if member.startswith("get") and member[3:4].isupper():
+        kind = member[3:]
+        return f"{module.split('/', 1)[0]}/{kind[:1].lower()}{kind[1:]}:{kind}"
+    return token
 
 
 def _known_str(value: Any) -> str | None:
@@ -204,8 +223,8 @@ def resource_arn(type_: str, name: str, urn: str, inputs: dict[str, Any], region
         return arns.arn(service, region, resource(values), regional=regional)
     if token.startswith("s3/"):
         return f"arn:{arns.partition(region)}:s3:::{values['name']}"
-    service = token.split("/", 1)[0] if "/" in token else "resource"
-    kind = _kebab(token.rsplit(":", 1)[-1])
+    module = token.split("/", 1)[0] if "/" in token else "resource"
+    service, kind = _SERVICES.get(module, module), _kebab(token.rsplit(":", 1)[-1])
     return arns.arn(service, region, f"{kind}/{values['name']}")
 
 

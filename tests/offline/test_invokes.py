@@ -154,6 +154,7 @@ def test_a_token_without_an_answer_gets_every_field_of_its_result_type() -> None
     assert set(result) == set(fields) and all(v is not None for v in result.values())
     assert result["name"] == "web"
     assert re.fullmatch(r"web-\d+\.eu-west-1\.elb\.amazonaws\.com", result["dnsName"])
+    assert re.fullmatch(rf"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/[0-9a-f]{{16}}", result["arn"])
     assert isinstance(result["accessLogs"], dict) and "bucket" in result["accessLogs"]  # a nested output type
 
 
