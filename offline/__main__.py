@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
 from .changes import BaselineError, load_baseline
-from .engine import ProgramError
+from .engine import EngineError, OfflineAnswers, ProgramError
 from .language_host import ProgramProcess
 from .policy_config import PolicyError, load_policy_config_file
 from .sdk_patches import SdkShapeError
@@ -90,6 +90,19 @@ def _parser() -> argparse.ArgumentParser:
         help="with --baseline: exit 1 when a protected, retained or stateful resource would be replaced or deleted",
     )
     p.add_argument("--organization", default="organization")
+    p.add_argument(
+        "--invokes",
+        type=Path,
+        metavar="FILE",
+        help="answers for data-source invokes (YAML or JSON: token -> result, or {args, result} entries)",
+    )
+    p.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="ORG/PROJECT/STACK=FILE",
+        help="outputs of a referenced stack (a JSON of outputs, a JSON report or a state export); repeatable",
+    )
     p.add_argument(
         "--pack-processes",
         type=_positive_int,
@@ -188,8 +201,15 @@ def preview(args: argparse.Namespace) -> int:
     dry_run = args.mode == "preview"
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
+    answers = offline_answers(args, project.name)
     program = ProgramProcess(
-        project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
+        project,
+        args.stack,
+        config,
+        dry_run=dry_run,
+        organization=args.organization,
+        timeout=args.timeout,
+        answers=answers,
     )
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
@@ -253,7 +273,7 @@ def preview(args: argparse.Namespace) -> int:
             close_all(packs)
     timings["total"] = time.perf_counter() - started
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
-    logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
+    logs = [*(report.LogEntry("warning", w) for w in config.warnings + answers.warnings), *run.logs]
     change_set = None
     if baseline is not None:
         from .changes import compare, head_resources
@@ -284,6 +304,26 @@ def _policy_config_source(pack_dir: Path, stack: str, given: Path | None) -> Pol
     found = own.is_file()
     path = str(given) if given is not None else shown_path(own) if found else None
     return PolicyConfigSource(path, shown_path(own), found)
+
+
+def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
+    """`--invokes` and `--stack-reference` read into the data the language host needs; a file that
+    cannot be used is a config error (exit 2) naming it."""
+    from .invokes import InvokesFileError, load_invokes_file
+    from .stack_references import StackReferenceError, load_outputs, parse_flag, qualified_name
+
+    answers = OfflineAnswers()
+    try:
+        if args.invokes is not None:
+            answers.invokes, answers.invokes_file = load_invokes_file(args.invokes), str(args.invokes)
+        for value in args.stack_reference:
+            name, path = parse_flag(value)
+            outputs, warnings = load_outputs(path)
+            answers.stack_references[qualified_name(name, args.organization, project)] = outputs
+            answers.warnings.extend(warnings)
+    except (InvokesFileError, StackReferenceError) as e:
+        raise ConfigError(str(e)) from None
+    return answers
 
 
 def _note_memo(pack: PolicyPackProcess) -> None:
@@ -327,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             BaselineError: "baseline error",
             ConfigError: "config error",
             ProgramError: "program error",
+            EngineError: "engine error",
             PolicyError: "policy pack error",
             SdkShapeError: "unsupported Pulumi SDK",
         }

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .child_process import die_with_parent
-from .engine import LogEntry, ProgramError, Registration, RunResult, run_program
+from .engine import LogEntry, OfflineAnswers, ProgramError, Registration, RunResult, run_program
 from .sdk_patches import SdkShapeError
 from .stack_config import Project, StackConfig
 
@@ -55,6 +55,7 @@ class ProgramProcess:
         dry_run: bool,
         organization: str,
         timeout: float,
+        answers: OfflineAnswers | None = None,
     ) -> None:
         self.timeout = timeout
         self.started = time.perf_counter()
@@ -75,7 +76,7 @@ class ProgramProcess:
             os.close(write_fd)
         self._events = os.fdopen(read_fd, "rb")
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
-        job = (project, stack, config, dry_run, organization, timeout)
+        job = (project, stack, config, dry_run, organization, timeout, answers)
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
@@ -119,7 +120,7 @@ class ProgramProcess:
                 return
             elif kind == "error":
                 self.close()
-                raise ProgramError(payload)
+                raise ProgramError.from_payload(payload)
             elif kind == "sdk-error":
                 self.close()
                 raise SdkShapeError(payload)
@@ -165,7 +166,7 @@ def _send(stream: BinaryIO, kind: str, payload: Any) -> None:
 
 def main() -> None:
     events = os.fdopen(int(sys.argv[1]), "wb")
-    project, stack, config, dry_run, organization, timeout = pickle.load(sys.stdin.buffer)
+    project, stack, config, dry_run, organization, timeout, answers = pickle.load(sys.stdin.buffer)
     try:
         run = run_program(
             project,
@@ -175,9 +176,10 @@ def main() -> None:
             organization=organization,
             timeout=timeout,
             on_register=lambda reg: _send(events, "register", reg),
+            answers=answers,
         )
     except ProgramError as e:
-        _send(events, "error", str(e))
+        _send(events, "error", e.payload())
     except SdkShapeError as e:
         _send(events, "sdk-error", str(e))
     else:

@@ -301,6 +301,8 @@ def to_json(p: Preview) -> dict[str, Any]:
             for r in p.remediations
         ],
         "logs": [{"severity": e.severity, "message": e.message} for e in p.logs],
+        # The stack's outputs (secrets as secret objects): what `--stack-reference` reads back.
+        "outputs": plain(engine_properties(root.outputs, True)) if (root := _root(p)) is not None else {},
         "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in sorted(p.unanalysed)],
         "exemptions": [
             {"urn": e.urn, "policyName": e.policy_name, "reason": e.reason, "expires": e.expires}
@@ -636,6 +638,10 @@ def _dependency_order(regs: list[Registration]) -> list[Registration]:
                 heapq.heappush(ready, (not by_urn[user].default_provider, user))
     placed = {r.urn for r in out}
     return out + sorted((r for r in regs if r.urn not in placed), key=lambda r: r.urn)
+
+
+def _root(p: Preview) -> Registration | None:
+    return next((r for r in p.registrations if is_root(r)), None)
 
 
 def is_root(r: Registration) -> bool:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack_previews import ROOT, STACKS, Graph, run_preview, stack_file
 
 sys.path.insert(0, str(ROOT))
-from offline.proto_mapping import duration_seconds
+from offline.durations import DurationError, seconds
 
 SERVICE, SCHEDULE = "aws:ecs/service:Service", "aws:scheduler/schedule:Schedule"
 ASSOCIATION = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
@@ -165,7 +165,6 @@ def test_re_created_prod_imports_its_retained_log_groups(tmp_path: Path) -> None
 
 def test_custom_timeouts_are_seconds_for_the_pack() -> None:
     """The engine sends custom timeouts to analyzers in seconds (it parses the SDK's duration)."""
-    assert [duration_seconds(v) for v in ("75m", "1h30m", "90s", "1.5h", "", None, "0")] == [
-        4500.0, 5400.0, 90.0, 5400.0, 0.0, 0.0, 0.0]
-    with pytest.raises(ValueError, match="75 minutes"):
-        duration_seconds("75 minutes")
+    assert [seconds(v) for v in ("75m", "1h30m", "90s", "1.5h", "0")] == [4500.0, 5400.0, 90.0, 5400.0, 0.0]
+    with pytest.raises(DurationError, match="75 minutes"):
+        seconds("75 minutes")
