@@ -62,7 +62,7 @@ def _tags(cat: Catalogue) -> list[str]:
     return ["## Tags", "", f"{t.what}: at most {t.max_tags} tags; keys {t.key_min}-{t.key_max} characters, not "
             f"beginning with `{t.reserved_prefix}`; values at most {t.value_max} characters. "
             f"{', '.join(f'`{p}*`' for p in t.restricted_types)} resources take letters, digits, spaces and "
-            f"`{t.restricted_characters}` only (EC2 and Auto Scaling take any characters).", "",
+            f"`{t.restricted_characters}` only (EC2 and Auto Scaling, for example, take any characters).", "",
             f"Sources: {'; '.join(t.sources)}.", ""]
 
 

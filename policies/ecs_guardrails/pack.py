@@ -8,6 +8,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from . import (
     PACK_NAME,
     autoscaling,
+    aws_limits,
     exemptions,
     iam,
     load_balancers,
@@ -37,6 +38,7 @@ def build_rules() -> list[Rule]:
         + logs.RULES
         + iam.RULES
         + security_groups.RULES
+        + aws_limits.RULES
         + exemptions.RESOURCE_RULES
         + stack.RULES
         + exemptions.STACK_RULES

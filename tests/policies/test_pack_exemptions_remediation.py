@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pack_driver import UNKNOWN, Analyzer
-from pack_fixtures import LB, LG, SVC, good, names
+from pack_fixtures import LB, LG, SG, SVC, good, names
 
+# ECS tag values take letters, digits, spaces and _.:/=+-@ only (aws-limits-tags): no commas there.
 EXEMPT = {
-    "ecs-guardrails:exempt": "ecs-service-load-balancer-required, ecs-service-no-public-ip",
-    "ecs-guardrails:reason": "queue worker, approved by platform team (PLAT-42)",
+    "ecs-guardrails:exempt": "ecs-service-load-balancer-required ecs-service-no-public-ip",
+    "ecs-guardrails:reason": "queue worker approved by platform team PLAT-42",
 }
 
 
@@ -47,8 +48,9 @@ def test_exemption_only_covers_named_policies(analyzer):
 
 
 def test_exemption_of_compliant_resource_is_silent_and_typos_noted(analyzer):
-    tags = {**EXEMPT, "ecs-guardrails:exempt": "ecs-service-no-public-ip,ecs-service-lb-required"}
-    diags = analyzer.analyze(SVC, good(SVC, tags=tags))
+    # EC2 tag values take commas: a comma-separated list.
+    tags = {**EXEMPT, "ecs-guardrails:exempt": "sg-no-public-ingress,sg-no-publik-ingress"}
+    diags = analyzer.analyze(SG, good(SG, tags=tags))
     assert [d.policy for d in diags] == ["ecs-guardrails-exemptions"]
     assert "typo" in diags[0].message
 
