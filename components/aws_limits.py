@@ -41,6 +41,7 @@ class Location:
 class Forbidden:
     pattern: re.Pattern[str]
     reason: str
+    documented: str | None = None  # the phrase of the botocore documentation that states it
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,8 @@ def _name_rule(key: str, raw: Mapping[str, Any]) -> NameRule:
             max=int(raw["max"]),
             pattern=re.compile(raw["pattern"]),
             chars=raw["chars"],
-            forbidden=tuple(Forbidden(re.compile(f["pattern"]), f["reason"]) for f in raw.get("forbidden", [])),
+            forbidden=tuple(Forbidden(re.compile(f["pattern"]), f["reason"], f.get("documented"))
+                            for f in raw.get("forbidden", [])),
             sources=_sources(raw),
             valid=tuple(raw.get("valid", [])),
             invalid=tuple(raw.get("invalid", [])),
@@ -359,7 +361,10 @@ def _instance_types(raw: Mapping[str, Any]) -> dict[str, InstanceType]:
 
 def load(path: Path = CATALOGUE) -> Catalogue:
     """Reads and checks the catalogue; raises CatalogueError naming the bad entry."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise CatalogueError(f"{path.name}: not YAML: {e}") from None
     try:
         tags, sched, inst = raw["tags"], raw["schedule_expressions"], raw["instance_types"]
         return Catalogue(
