@@ -19,6 +19,11 @@ def autonamed(resource_name: str) -> str:
     return resource_name + AUTONAME_SUFFIX
 
 
+def shown(name: str) -> str:
+    """A name as errors show it: an autonamed one with its random part spelled out."""
+    return name.removesuffix(AUTONAME_SUFFIX) + "-<7 random characters>" if name.endswith(AUTONAME_SUFFIX) else name
+
+
 def cluster_name(project: str, stack: str) -> str:
     """The ECS cluster's name: also the prefix of the stack's other names."""
     return f"{project}-{stack}"

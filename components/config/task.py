@@ -327,8 +327,7 @@ class TaskConfig(ContainerConfig):
         problems: list[Problem] = []
         for rule_id, value in self.derived_names(name, cluster):
             rule = name_rule(rule_id)
-            shown = value.replace(naming.AUTONAME_SUFFIX, "-<7 random characters>")
-            problems += [(at, f"makes the {rule.what} {shown!r}, which {reason}: choose another name")
+            problems += [(at, f"makes the {rule.what} {naming.shown(value)!r}, which {reason}: choose another name")
                          for reason in rule.problems(value)]
         return problems
 
