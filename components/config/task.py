@@ -121,7 +121,7 @@ class ContainerConfig(Strict):
         for name, ulimit in self.ulimits.items():
             problems += ulimit.problems(f"{at}.ulimits.{name}")
         for name, value in self.environment.items():
-            size = len(f"{name}={value}".encode()) + 1
+            size = len(f"{name}={value}".encode("utf-8", "surrogatepass")) + 1
             if size > MAX_ENVIRONMENT_VARIABLE:
                 problems.append((f"{at}.environment.{name}", f"{size} bytes as NAME=value: the kernel refuses to start "
                                  f"a process with a variable over {MAX_ENVIRONMENT_VARIABLE} bytes (use a file or a secret)"))

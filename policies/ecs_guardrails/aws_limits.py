@@ -276,7 +276,7 @@ def check_task_definition(ctx: Ctx) -> Iterator[str]:
         for env in as_list(c.get("environment")):
             name, value = get(env, "name"), get(env, "value", default="")
             if isinstance(name, str) and isinstance(value, str):
-                size = len(f"{name}={value}".encode()) + 1
+                size = len(f"{name}={value}".encode("utf-8", "surrogatepass")) + 1
                 if size > limit:
                     yield (f"{who} environment variable {name} is {size} bytes as NAME=value: the kernel refuses to "
                            f"start the container's process with a variable over {limit} bytes")
