@@ -267,21 +267,14 @@ def _listed(problem: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class InstanceType:
-    """What one instance type offers ECS tasks (see the catalogue's rule)."""
+    """One instance type and what it offers ECS tasks (the catalogue's rule): CPU units (vCPUs x
+    1024, all registered) and memory MiB (nominal less the kernel's and platform's estimated share)."""
 
     name: str
     vcpus: int
     memory_gib: float
-
-    @property
-    def cpu_units(self) -> int:
-        return self.vcpus * catalogue().cpu_units_per_vcpu
-
-    @property
-    def memory_mib(self) -> int:
-        """The memory ECS registers for tasks, estimated: nominal MiB less the overhead share."""
-        nominal = round(self.memory_gib * 1024)
-        return nominal * (1000 - round(catalogue().memory_overhead_percent * 10)) // 1000
+    cpu_units: int
+    memory_mib: int
 
 
 @dataclass(frozen=True)
@@ -346,16 +339,17 @@ def _name_rule(key: str, raw: Mapping[str, Any]) -> NameRule:
 
 
 def _instance_types(raw: Mapping[str, Any]) -> dict[str, InstanceType]:
+    units, overhead_permille = int(raw["cpu_units_per_vcpu"]), round(float(raw["memory_overhead_percent"]) * 10)
+
+    def offer(name: str, vcpus: int, gib: float) -> InstanceType:
+        return InstanceType(name, vcpus, gib, vcpus * units, round(gib * 1024) * (1000 - overhead_permille) // 1000)
+
     found: dict[str, InstanceType] = {}
-    burstable = raw["burstable_sizes"]
     for family, spec in raw["families"].items():
-        if spec.get("burstable"):
-            for size, (vcpus, gib) in burstable.items():
-                found[f"{family}.{size}"] = InstanceType(f"{family}.{size}", int(vcpus), float(gib))
-            continue
-        for size in spec["sizes"]:
-            vcpus = _vcpus(size)
-            found[f"{family}.{size}"] = InstanceType(f"{family}.{size}", vcpus, float(vcpus * spec["gib_per_vcpu"]))
+        sizes = (raw["burstable_sizes"].items() if spec.get("burstable")
+                 else ((size, (_vcpus(size), _vcpus(size) * spec["gib_per_vcpu"])) for size in spec["sizes"]))
+        for size, (vcpus, gib) in sizes:
+            found[f"{family}.{size}"] = offer(f"{family}.{size}", int(vcpus), float(gib))
     return found
 
 

@@ -4,7 +4,8 @@ Owns the physical names components set explicitly (cluster, task definition fami
 log group, alarm) and the list of names AWS sees for a stack's and a task's resources, autonamed
 ones included, so that the stack config can check them against the AWS limits catalogue before
 anything is declared. Pure functions: no Pulumi, no config models. Components keep their resource
-(logical) names; tests check that every name the program produces is one this module lists.
+(logical) names; tests check that the names listed here are ones the program produces, and that
+every name it produces is one AWS takes (tests/limits/test_generated_names.py).
 """
 
 from __future__ import annotations
