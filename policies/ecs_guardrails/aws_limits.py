@@ -5,7 +5,8 @@ The facts come from `aws_limits.json`, the pack's copy of the project's AWS limi
 from components/aws_limits.yaml by `python -m components.aws_limits_doc`; a test fails when they
 disagree), because the pack never imports a program's code. The rules are mandatory where AWS refuses
 the call, and not exemptible: an exemption tag cannot make AWS accept it. Values unknown during preview
-are skipped (the SDK's "can't run policy during preview" note says so)."""
+are skipped (the SDK's "can't run policy during preview" note says so), except the lists the count
+quotas read: see `_over`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .resource_types import LB_TYPES, LISTENER_RULE_TYPES, LISTENER_TYPES, SERVI
 from .rule import HIGH, MANDATORY, MEDIUM, Ctx, Res, Rule, StackCtx
 from .stack import Index
 from .task_definitions import containers
-from .values import as_dict, as_list, get, parse_json, to_int
+from .values import as_dict, as_list, get, is_unknown, parse_json, to_int
 
 LIMITS: dict[str, Any] = json.loads(Path(__file__).with_name("aws_limits.json").read_text(encoding="utf-8"))
 QUOTAS: dict[str, int] = {key: q["max"] for key, q in LIMITS["quotas"].items()}
@@ -242,8 +243,12 @@ def check_tags(ctx: Ctx) -> Iterator[str]:
 
 
 def _over(ctx: Ctx, value: Any, quota: str, what: str) -> Iterator[str]:
-    """A message when the list `value` holds more items than the quota allows."""
-    if not ctx.known(value):
+    """A message when the list `value` holds more items than the quota allows.
+
+    A list wholly unknown during preview is skipped without deferring the rule: these limits prevent a
+    failed deploy, not an unsafe one; AWS refuses an over-long list at the call, and the pack checks the
+    known list during `pulumi up`."""
+    if is_unknown(value):
         return
     items = as_list(value)
     if len(items) > QUOTAS[quota]:
@@ -299,9 +304,7 @@ def check_ecs_networking(ctx: Ctx) -> Iterator[str]:
         strategy, strategy_quota = "capacityProviderStrategies", "ecs-capacity-providers-per-strategy"
     where = ".".join(base)
     prefix = f"{where}." if where else ""
-    network = ctx.get(*base, "networkConfiguration")
-    if not ctx.known(network):
-        return
+    network = ctx.get(*base, "networkConfiguration")  # read for its counts only: unknown does not defer
     yield from _over(ctx, get(network, "securityGroups"), "ecs-security-groups-per-awsvpc-configuration",
                      f"{prefix}networkConfiguration.securityGroups")
     yield from _over(ctx, get(network, "subnets"), "ecs-subnets-per-awsvpc-configuration",
@@ -335,11 +338,9 @@ def check_listener_rule(ctx: Ctx) -> Iterator[str]:
             for v in as_list(get(condition, key, "values")):
                 if isinstance(v, str) and len(v) > QUOTAS["alb-condition-value-length"]:
                     yield f"{key} value {v[:40]!r}... is {len(v)} characters (at most {QUOTAS['alb-condition-value-length']})"
-    actions = ctx.get("actions")
-    if ctx.known(actions):
-        for i, action in enumerate(as_list(actions)):
-            yield from _over(ctx, get(action, "forward", "targetGroups"), "alb-target-groups-per-action",
-                             f"actions[{i}].forward.targetGroups")
+    for i, action in enumerate(as_list(ctx.get("actions"))):  # counts only: unknown does not defer (`_over`)
+        yield from _over(ctx, get(action, "forward", "targetGroups"), "alb-target-groups-per-action",
+                         f"actions[{i}].forward.targetGroups")
 
 
 def check_rules_per_load_balancer(ctx: StackCtx) -> Iterator[tuple[str, Res | None]]:
