@@ -284,3 +284,13 @@ def test_the_stacks_resources_pass(analyzer: Analyzer) -> None:
         diags = analyzer.analyze(rtype, good(rtype), remediate=False)
         assert not [d for d in diags if d.policy.startswith("aws-limits-")], (rtype, diags)
     assert "aws-limits-names" in names(analyzer.analyze(TG, good(TG, name="-tg"), remediate=False))
+
+
+def test_count_quotas_skip_a_list_unknown_at_preview_and_count_a_known_one() -> None:
+    """A limit rule guards a deploy AWS would refuse, not an unsafe one: a list wholly unknown at preview
+    (subnets from a VPC being created) neither defers nor passes as counted; a known list is counted."""
+    a = Analyzer()
+    unknown = a.analyze(SVC, good(SVC, networkConfiguration={"subnets": UNKNOWN, "securityGroups": ["sg-1"]}))
+    assert not [d for d in unknown if d.policy == "aws-limits-ecs-networking"]
+    known = a.analyze(SVC, good(SVC, networkConfiguration={"subnets": [f"subnet-{i}" for i in range(17)]}))
+    assert "aws-limits-ecs-networking" in names(known, "mandatory")
