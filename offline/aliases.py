@@ -8,8 +8,12 @@ Facts (pulumi/pulumi `pkg/resource/deploy/source_eval.go` reads `Alias.urn` / `A
 `sdk/go/common/resource/urn.go` `NewURN`):
 - an alias given as a URN is that URN;
 - a spec's name, type, project and stack default to the resource's own; its parent is none with
-  `noParent`, `parentUrn` when given, else the resource's parent; the URN is built as any URN
-  (the parent's qualified type, `$`, the type; the root stack adds nothing);
+  `noParent` or when it is the root stack, `parentUrn` when given, else the resource's parent;
+  under a parent the URN is the parent's URN without its name, `$`, the type and the name (so the
+  parent's stack and project win over the spec's: `resource.CreateURN`); without one it is built
+  from the spec's stack and project. (The engine also swaps a given `parentUrn` for that parent's
+  own old URN when the parent was matched by an alias in the last state; a preview has no such
+  state, so that swap is not modelled);
 - every alias of the parent gives the child one more: the child's type and name under the parent
   alias (a child name that starts with the parent's name swaps that prefix for the alias's name),
   and the same for each of the child's own aliases;
@@ -27,6 +31,14 @@ ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 def new_urn(stack: str, project: str, parent_type: str, type_: str, name: str) -> str:
     qualified = type_ if not parent_type or parent_type == ROOT_STACK_TYPE else f"{parent_type}${type_}"
     return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def spec_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The engine's `resource.CreateURN`: under a parent (not the root stack) the URN extends the
+    parent's URN, whose stack and project win over the spec's; else it is built from them."""
+    if not parent or qualified_type(parent) == ROOT_STACK_TYPE:
+        return new_urn(stack, project, "", type_, name)
+    return f"{parent.rsplit('::', 1)[0]}${type_}::{name}"
 
 
 def qualified_type(urn: str) -> str:
@@ -68,12 +80,8 @@ def alias_urns(
                 alias_parent = spec.parentUrn
             else:
                 alias_parent = parent
-            own.append(new_urn(
-                spec.stack or stack,
-                spec.project or project,
-                qualified_type(alias_parent) if alias_parent else "",
-                spec.type or type_,
-                spec.name or name,
+            own.append(spec_urn(
+                spec.stack or stack, spec.project or project, alias_parent, spec.type or type_, spec.name or name
             ))
     found = list(own)
     parent_name = urn_name(parent) if parent else ""

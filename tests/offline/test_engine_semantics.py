@@ -197,6 +197,8 @@ def test_reads_are_recorded_with_plausible_state_and_not_analysed(runs: dict[str
         stack_seconds = 0.0
         info = type("Info", (), {"name": "probe"})()
         version = "1"
+        policies: list[dict[str, Any]] = []  # the AnalysisResult a real Analyzer fills from GetAnalyzerInfo
+        config: dict[str, dict[str, Any]] = {}
 
         def __init__(self) -> None:
             self.analyzed: list[str] = []

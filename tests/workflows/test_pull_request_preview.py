@@ -79,8 +79,12 @@ def test_the_comment_shows_the_change_against_the_base_branch(tmp_path: Path) ->
     assert preview.outputs == {"exit-code": "0"}  # a task definition replacement is routine: not blocked
     head = json.loads((repo / "preview-prod.json").read_text())
     assert head["summary"]["changes"]["replace"] == 1 and head["summary"]["changes"]["update"] == 1
+    # Every other registration is unchanged: the snapshot's 110 resources and the default providers (the
+    # program's aws, awsx's and the aws one awsx's children ask for) but the two changed ones.
+    unchanged = head["summary"]["changes"]["same"]
+    assert unchanged == len(head["changes"]) - 2 == 111
     lines = comment.splitlines()
-    assert lines[1] == "### ✅ Offline preview: `prod` — 1 to replace, 1 to update (110 unchanged)"
+    assert lines[1] == f"### ✅ Offline preview: `prod` — 1 to replace, 1 to update ({unchanged} unchanged)"
     assert "| replace | `api-task` | `aws:ecs/taskDefinition:TaskDefinition` |" in comment
     assert "cpu cannot change in place" in comment and "| update | `api-service` |" in comment
     assert comment.index("#### Changes:") < comment.index("| Verdict |") < comment.index("#### Policy violations")
