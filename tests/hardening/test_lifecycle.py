@@ -130,8 +130,9 @@ def test_groups_drain_within_their_delete_timeout_or_are_force_deleted(stack: st
         if group["inputs"].get("forceDelete") is True:
             assert "customTimeouts" not in group["options"], group["name"]
         else:
-            # The drain may wait out ECS's managed draining hook (one hour).
-            assert group["options"]["customTimeouts"]["delete"] == "75m", group["name"]
+            # The drain may wait out ECS's managed draining hook (one hour): the program's "75m", which
+            # the engine records in seconds.
+            assert group["options"]["customTimeouts"]["delete"] == 75 * 60, group["name"]
 
 
 def test_prod_keeps_its_logs_and_trunking_and_protects_the_alb(graph: Callable[[str], Graph]) -> None:
