@@ -3,6 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError, load_stack_config
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -20,7 +21,7 @@ except (ConfigError, pulumi.ConfigMissingError) as error:
     # Raised before any resource is declared; the CLI prints a RunError without a traceback.
     raise pulumi.RunError(str(error)) from None
 
-cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+cluster_name = naming.cluster_name(pulumi.get_project(), pulumi.get_stack())
 partition = aws.get_partition().partition
 account_id = aws.get_caller_identity().account_id
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from . import naming
 from .config import AlarmsConfig, EvaluationConfig
 
 PERCENTILES = ("p90", "p95", "p99")
@@ -39,7 +40,7 @@ class AlarmTargets:
 
 
 def alarm_name(cluster_name: str, service: str, alarm: str) -> str:
-    return f"{cluster_name}-{service}-{alarm}"
+    return naming.alarm_name(cluster_name, service, alarm)
 
 
 def declare_service_alarms(owner: pulumi.ComponentResource, name: str, cfg: AlarmsConfig,

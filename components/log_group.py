@@ -12,12 +12,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from . import naming
 from .config import LogsConfig
 
 
 def task_log_group_name(cluster_name: str, task: str) -> str:
-    """A task's log group: /ecs/<cluster>/<service or scheduled task>."""
-    return f"/ecs/{cluster_name}/{task}"
+    """A task's log group: /ecs/<cluster>/<service or scheduled task> (`naming`)."""
+    return naming.log_group_name(cluster_name, task)
 
 
 def exec_log_group_name(cluster_name: str) -> str:

@@ -76,7 +76,7 @@ class ScheduledTask(pulumi.ComponentResource):
 
         self.schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
-            name=family,
+            name=placement.schedule_name(name),
             description=f"Runs scheduled task {name} on {placement.cluster_name}",
             schedule_expression=cfg.schedule_expression,
             schedule_expression_timezone=cfg.schedule_timezone,

@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from . import naming
 from .app_permissions import TaskRolePermissions, declare_task_role_permissions
 from .cluster import Cluster
 from .config import FARGATE_PROVIDERS, Architecture, CapacityProviderStrategyItem, ContainerConfig, LogsConfig, TaskConfig
@@ -44,8 +45,11 @@ class TaskPlacement:
     architecture: Architecture  # the cluster's instances'
 
     def family(self, task: str) -> str:
-        """The task definition family (and schedule name) of `task`."""
-        return f"{self.cluster_name}-{task}"
+        """The task definition family of `task`."""
+        return naming.family(self.cluster_name, task)
+
+    def schedule_name(self, task: str) -> str:
+        return naming.schedule_name(self.cluster_name, task)
 
     def log_group_name(self, task: str) -> str:
         return log_group_name(self.cluster_name, task)

@@ -3,13 +3,15 @@
 Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
-analyze each resource as it registers; AnalyzeStack; report), writing the reports, its time limits
-and exit codes: 0 PASS or INCOMPLETE (no mandatory violation; `--strict` makes INCOMPLETE 1), 1
-mandatory violations and never an error, 2 any error (usage, input, config, program, pack, output,
-environment, or an internal error of the preview: one line on stderr, the traceback of an internal
-error only with --verbose), 128 + N when stopped by signal N (SIGTERM, SIGINT). The language host
-and the pack processes are stopped on every exit path, without waiting for threads that may block
-(pending pack start-ups).
+analyze each resource as it registers; AnalyzeStack; compare with the baseline; report), writing
+the reports, its time limits and exit codes: 0 PASS or INCOMPLETE (no mandatory violation;
+`--strict` makes INCOMPLETE 1) and nothing else blocking, 1 a blocking finding (mandatory
+violations, INCOMPLETE under --strict, or with --fail-on-replace a replacement or deletion of a
+protected, retained or stateful resource) and never an error, 2 any error (usage, input, config,
+baseline, program, engine, pack, output, environment, or an internal error of the preview: one line
+on stderr, the traceback of an internal error only with --verbose), 128 + N when stopped by signal
+N (SIGTERM, SIGINT). The language host and the pack processes are stopped on every exit path,
+without waiting for threads that may block (pending pack start-ups).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
-from .engine import ProgramError
+from .changes import BaselineError, load_baseline
+from .engine import EngineError, OfflineAnswers, ProgramError
 from .errors import InputError, OutputError, UsageError
 from .inputs import os_reason
 from .language_host import ProgramProcess
@@ -85,7 +88,31 @@ def _parser() -> argparse.ArgumentParser:
         "--graph", choices=("mermaid", "dot"), help="print the resource graph instead of the text report"
     )
     p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="compare with this earlier JSON report of the stack (or a `pulumi stack export`): "
+        "each resource's create/update/replace/delete/same in every report",
+    )
+    p.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="with --baseline: exit 1 when a protected, retained or stateful resource would be replaced or deleted",
+    )
     p.add_argument("--organization", default="organization")
+    p.add_argument(
+        "--invokes",
+        type=Path,
+        metavar="FILE",
+        help="answers for data-source invokes (YAML or JSON: token -> result, or {args, result} entries)",
+    )
+    p.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="ORG/PROJECT/STACK=FILE",
+        help="outputs of a referenced stack (a JSON of outputs, a JSON report or a state export); repeatable",
+    )
     p.add_argument(
         "--pack-processes",
         type=_positive_int,
@@ -240,6 +267,7 @@ def preview(args: argparse.Namespace) -> int:
     check_outputs(args)
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
+    baseline = load_baseline(args.baseline, project.name, args.stack) if args.baseline else None
     pack_dir = args.policy_pack if args.policy_pack is not None else REPO / "policies"
     use_pack = str(pack_dir) != "none"
     given: dict = {}
@@ -253,8 +281,15 @@ def preview(args: argparse.Namespace) -> int:
     dry_run = args.mode == "preview"
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
+    answers = offline_answers(args, project.name)
     program = ProgramProcess(
-        project, args.stack, config, dry_run=dry_run, organization=args.organization, timeout=args.timeout
+        project,
+        args.stack,
+        config,
+        dry_run=dry_run,
+        organization=args.organization,
+        timeout=args.timeout,
+        answers=answers,
     )
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
@@ -318,9 +353,16 @@ def preview(args: argparse.Namespace) -> int:
             close_all(packs)
     timings["total"] = time.perf_counter() - started
     timings = {key: timings[key] for key in _TIMINGS if key in timings}
-    logs = [*(report.LogEntry("warning", w) for w in config.warnings), *run.logs]
+    logs = [*(report.LogEntry("warning", w) for w in config.warnings + answers.warnings), *run.logs]
+    change_set = None
+    if baseline is not None:
+        from .changes import compare, head_resources
+
+        analyzed = analysis.analyzed_inputs if analysis else {}
+        change_set = compare(head_resources(run.registrations, analyzed), baseline, args.fail_on_replace)
     result = report.Preview(
-        project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict
+        project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict,
+        change_set,
     )
     try:
         if args.json_file:
@@ -357,6 +399,26 @@ def _policy_config_source(pack_dir: Path, stack: str, given: Path | None) -> Pol
     return PolicyConfigSource(path, shown_path(own), found)
 
 
+def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
+    """`--invokes` and `--stack-reference` read into the data the language host needs; a file that
+    cannot be used is a config error (exit 2) naming it."""
+    from .invokes import InvokesFileError, load_invokes_file
+    from .stack_references import StackReferenceError, load_outputs, parse_flag, qualified_name
+
+    answers = OfflineAnswers()
+    try:
+        if args.invokes is not None:
+            answers.invokes, answers.invokes_file = load_invokes_file(args.invokes), str(args.invokes)
+        for value in args.stack_reference:
+            name, path = parse_flag(value)
+            outputs, warnings = load_outputs(path)
+            answers.stack_references[qualified_name(name, args.organization, project)] = outputs
+            answers.warnings.extend(warnings)
+    except (InvokesFileError, StackReferenceError) as e:
+        raise ConfigError(str(e)) from None
+    return answers
+
+
 def _note_memo(pack: PolicyPackProcess) -> None:
     """Say once, on stderr, when the pack runs without the request memo although it was asked for."""
     memo = pack.memo_report
@@ -389,6 +451,8 @@ _LABELS: dict[type[BaseException], str] = {
     UsageError: "usage error",
     InputError: "input error",
     ConfigError: "config error",
+    BaselineError: "baseline error",
+    EngineError: "engine error",  # before ProgramError, its base class
     ProgramError: "program error",
     PolicyError: "policy pack error",
     SdkShapeError: "unsupported Pulumi SDK",
@@ -403,7 +467,10 @@ def _error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     global _stopping
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.fail_on_replace and not args.baseline:
+        parser.error("--fail-on-replace needs --baseline (the changes it judges are against a baseline)")
     previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         return preview(args)

@@ -34,6 +34,8 @@ class AnalysisSession:
     def add(self, reg: Registration) -> None:
         if reg.type.startswith("pulumi:providers:"):
             self.providers[reg.urn] = reg  # before any resource that names it
+        if reg.read:  # reads are not analysed, nor part of AnalyzeStack (the engine keeps them apart)
+            return
         worker = self.workers[len(self._pending) % len(self.workers)]
         self._pending.append((reg, self._pool.submit(self._one, worker, reg)))
 
@@ -60,9 +62,9 @@ class AnalysisSession:
             self.close()
         stack_started = time.perf_counter()
         for reg in registrations:
-            if reg.urn in outputs_changed:
+            if reg.urn in outputs_changed and not reg.read:
                 stack_view[reg.urn] = first.stack_resource(reg, result.analyzed_inputs[reg.urn], self.providers)
-        resources = [stack_view[r.urn] for r in registrations]
+        resources = [stack_view[r.urn] for r in registrations if not r.read]
         result.diagnostics.extend(first.analyze_stack(resources, set(stack_view), root_urn))
         first.stack_seconds = time.perf_counter() - stack_started
         return result

@@ -32,6 +32,7 @@ if __name__ == "__main__":  # before the imports: the SDK's objects only grow, s
 
     guard_process_tree(close_fds=(int(sys.argv[1]),))  # from here on, this is the program's process
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -46,10 +47,10 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from .child_process import die_with_parent
-from .engine import LogEntry, ProgramError, RecordingMonitor, Registration, RunResult, run_program
+from .engine import LogEntry, OfflineAnswers, ProgramError, RecordingMonitor, Registration, RunResult, run_program
 from .sdk_patches import SdkShapeError
 from .stack_config import Project, StackConfig
 
@@ -58,6 +59,7 @@ MAX_MESSAGE = 64 * 1024 * 1024  # one registration's JSON; a 4-byte length could
 _GRACE = 10.0  # seconds past the program's own timeout before the host is killed
 _GUARD_GRACE = 30.0  # seconds the guard may take to clear the program's process tree
 LOG_SEVERITIES = ("debug", "info", "warning", "error")
+_ERROR_FIELDS = {"kind": str, "cause": str, "detail": str, "warnings": list[str]}  # ProgramError.payload()
 # Property values the monitor can record nest less deep (its Struct conversion recurses); deeper
 # ones would only reach the command's recursive conversions.
 MAX_VALUE_DEPTH = 200
@@ -259,7 +261,15 @@ class ChannelReader:
                 "invokes": _value(message["invokes"], list[str], "done.invokes"),
                 "duration": duration,
             }
-        if kind in ("error", "sdk-error"):
+        if kind == "error":
+            _expect(message, "error")
+            error = _value(message["error"], dict[str, Any], "error.error")
+            if set(error) != set(_ERROR_FIELDS) or error["kind"] not in ("ProgramError", "EngineError"):
+                raise ChannelError(f"error.error has exactly the fields {list(_ERROR_FIELDS)}, its kind a program's error")
+            for name, hint in _ERROR_FIELDS.items():
+                _value(error[name], hint, f"error.error.{name}")
+            return kind, error
+        if kind == "sdk-error":
             _expect(message, "message")
             return kind, _value(message["message"], str, f"{kind}.message")
         raise ChannelError(f"unknown message kind {kind!r}")
@@ -296,6 +306,7 @@ class ProgramProcess:
         dry_run: bool,
         organization: str,
         timeout: float,
+        answers: OfflineAnswers | None = None,
     ) -> None:
         self.timeout = timeout
         self.dry_run = dry_run
@@ -331,6 +342,7 @@ class ProgramProcess:
             "dry_run": dry_run,
             "organization": organization,
             "timeout": timeout,
+            "answers": _plain(answers) if answers is not None else None,
         }
         assert self.proc.stdin is not None
         try:
@@ -364,7 +376,7 @@ class ProgramProcess:
                 return
             elif kind == "error":
                 self.close()
-                raise ProgramError(payload)
+                raise ProgramError.from_payload(payload)
             elif kind == "sdk-error":
                 self.close()
                 raise SdkShapeError(payload)
@@ -447,16 +459,23 @@ class _EventWriter:
             self._stream.flush()
             self.sent.add(reg.urn)
 
-    def finish(self, build: Callable[[set[str]], dict[str, Any]]) -> None:
-        """The last message, built from the URNs the command received; nothing is sent after it."""
+    def finish(self, build: Callable[[set[str]], dict[str, Any]]) -> NoReturn:
+        """Send the last message, built from the URNs the command received, and end the process:
+        what the program printed is flushed first, and nothing follows (the command reports the
+        message at once, so anything printed after it would land in the middle of its report)."""
         with self._lock:
             self._finished = True
             try:
                 frame = _encode(build(self.sent))
             except (ValueError, TypeError, RecursionError) as e:
-                frame = _encode({"kind": "error", "message": f"the program's results cannot be sent to the engine: {e}"})
+                failure = ProgramError(f"the program's results cannot be sent to the engine: {e}")
+                frame = _encode({"kind": "error", "error": failure.payload()})
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    stream.flush()
             self._stream.write(frame)
             self._stream.flush()
+            os._exit(0)  # no teardown of the program's objects; a timed-out program's thread is abandoned
 
 
 def main() -> None:
@@ -471,9 +490,13 @@ def main() -> None:
             organization=job["organization"],
             timeout=job["timeout"],
             on_register=events.register,
+            answers=_dataclass(OfflineAnswers, job["answers"], "answers") if job["answers"] is not None else None,
         )
-    except (ProgramError, SdkShapeError) as e:
-        failure = {"kind": "error" if isinstance(e, ProgramError) else "sdk-error", "message": str(e)}
+    except ProgramError as e:
+        failure: dict[str, Any] = {"kind": "error", "error": e.payload()}
+        events.finish(lambda _sent: failure)
+    except SdkShapeError as e:
+        failure = {"kind": "sdk-error", "message": str(e)}
         events.finish(lambda _sent: failure)
     else:
         by_urn = {r.urn: r for r in run.registrations}
@@ -486,9 +509,6 @@ def main() -> None:
                 "duration": run.duration,
             }
         )
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # no teardown of the program's objects; a timed-out program's thread is abandoned
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ the protobuf enum, severities to their names, and a registration's resource opti
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 from .engine import Registration
@@ -52,35 +51,14 @@ def severity_name(value: int) -> str:
     return _severity_names().get(value, "")
 
 
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)")
-
-
-def duration_seconds(value: str | float | None) -> float:
-    """A custom timeout as the engine sends it to analyzers: seconds. The SDKs register Go duration
-    strings ("75m", "1h30m", "90s"; "" or absent: none), which the engine parses with
-    time.ParseDuration. Raises ValueError on anything else."""
-    if value is None or value == "":
-        return 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    text = value.strip()
-    sign = -1.0 if text.startswith("-") else 1.0
-    body = text.lstrip("+-")
-    if body == "0":
-        return 0.0
-    parts = _DURATION_PART.findall(body)
-    if not parts or "".join(number + unit for number, unit in parts) != body:
-        raise ValueError(f"invalid custom timeout {value!r}: expected a duration such as 75m, 1h30m or 90s")
-    return sign * sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-
-
 def resource_options(reg: Registration) -> Any:
-    """The options of a registration as the engine sends them in Analyze and AnalyzeStack."""
+    """The options of a registration as the engine sends them in Analyze and AnalyzeStack
+    (`marshalResourceOptions`): custom timeouts in seconds (the monitor converted the program's
+    duration strings as the engine does), aliases as URNs."""
     from pulumi.runtime import proto
 
     o = reg.options
-    ct = {key: duration_seconds(value) for key, value in (o.get("customTimeouts") or {}).items()}
+    ct = o.get("customTimeouts") or {}
     return proto.AnalyzerResourceOptions(
         protect=bool(o.get("protect")),
         ignoreChanges=o.get("ignoreChanges", []),
@@ -89,7 +67,10 @@ def resource_options(reg: Registration) -> Any:
         additionalSecretOutputs=o.get("additionalSecretOutputs", []),
         aliases=o.get("aliases", []),
         customTimeouts=proto.AnalyzerResourceOptions.CustomTimeouts(
-            create=ct.get("create", 0), update=ct.get("update", 0), delete=ct.get("delete", 0)
+            create=float(ct.get("create", 0.0)),
+            update=float(ct.get("update", 0.0)),
+            delete=float(ct.get("delete", 0.0)),
+            read=float(ct.get("read", 0.0)),
         ),
         parent=reg.parent,
     )

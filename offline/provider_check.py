@@ -236,6 +236,19 @@ def auto_name(type_: str, name: str, urn: str, autoname: AutoName, inputs: dict[
     return value
 
 
+def expected_autoname(type_: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[str, str] | None:
+    """(property, value) that Check would give a resource of `type_` that names nothing itself,
+    without asking the SDK whether the type has a `name` input (the caller compares the value with
+    one it holds: only an auto-name matches). None for a type the provider never names."""
+    autoname = _AUTONAMES.get(type_, AutoName())
+    if autoname is None:
+        return None
+    try:
+        return autoname.field, auto_name(type_, name, urn, autoname, inputs)
+    except CheckFailure:
+        return None
+
+
 def check(type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """The provider's checked inputs for an `aws:*` custom resource; raises CheckFailure."""
     checked = dict(inputs)

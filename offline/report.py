@@ -1,25 +1,38 @@
 """Render an offline preview: text tree, JSON, Markdown PR comment, Mermaid/DOT graph, state export.
 
-Owns: presentation only. Input is the recorded registrations and the analysis result; nothing here
-runs programs or talks to packs.
+Owns: presentation only. Input is the recorded registrations, the analysis result and, with a
+baseline, the change set; nothing here runs programs or talks to packs. Every report is
+deterministic: resources in URN order, graph node ids derived from URNs, diagnostics sorted, and
+the run's timings only under the JSON report's top-level `timings` key (nowhere else).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import heapq
+import html
 import json
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .analyzer import AnalysisResult, Diagnostic
+from . import change_report
+from .analyzer import AnalysisResult, Diagnostic, Remediation
+from .changes import ChangeSet
+from .changes import to_json as changes_json
 from .engine import ROOT_STACK_TYPE, LogEntry, Registration, unanalysed
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
 from .verdict import PolicyConfigSource, Verdict, assess
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediate")
+# GitHub refuses comments over 65,536 characters; the PR comment (tools/pr_comment.py) adds a
+# marker and a link to this, so the Markdown report stays under this budget.
+MARKDOWN_BUDGET = 58_000
+# The Markdown report lists the resource tree only up to this many resources.
+MARKDOWN_TREE_LIMIT = 150
 
 
 @dataclass(eq=False)
@@ -36,10 +49,18 @@ class Preview:
     timings: dict[str, float]
     config_source: PolicyConfigSource | None = None
     strict: bool = False
+    changes: ChangeSet | None = field(default=None)  # with --baseline
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return self.analysis.diagnostics if self.analysis else []
+        """In a fixed order: level, policy, URN, message (the packs answer in any order)."""
+        found = self.analysis.diagnostics if self.analysis else []
+        return sorted(found, key=_diagnostic_key)
+
+    @property
+    def remediations(self) -> list[Remediation]:
+        found = self.analysis.remediations if self.analysis else []
+        return sorted(found, key=lambda r: (r.urn, r.policy_name))
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -57,8 +78,15 @@ class Preview:
         return assess(self.analysis, len(self.unanalysed))
 
     @property
+    def changes_blocked(self) -> bool:
+        """--fail-on-replace blocks a replacement or deletion the change set warns about."""
+        return self.changes is not None and self.changes.blocked
+
+    @property
     def exit_code(self) -> int:
-        return self.facts.exit_code(self.strict)
+        """1 for a blocking finding: a mandatory violation (or INCOMPLETE under --strict), or a change
+        --fail-on-replace blocks."""
+        return 1 if self.changes_blocked else self.facts.exit_code(self.strict)
 
     def verdict(self) -> str:
         return self.facts.line()
@@ -68,6 +96,11 @@ class Preview:
         """Warnings about what was enforced (the reports' policy config section)."""
         warning = self.config_source.warning(self.stack) if self.config_source else None
         return [warning] if warning else []
+
+
+def _diagnostic_key(d: Diagnostic) -> tuple[int, str, str, str]:
+    level = LEVEL_ORDER.index(d.enforcement_level) if d.enforcement_level in LEVEL_ORDER else len(LEVEL_ORDER)
+    return level, d.policy_name, d.urn, d.message
 
 
 def header(p: Preview) -> str:
@@ -82,15 +115,23 @@ def header(p: Preview) -> str:
 
 
 def _visible(p: Preview) -> list[Registration]:
-    return [r for r in p.registrations if not r.default_provider]
+    return sorted((r for r in p.registrations if not r.default_provider), key=lambda r: r.urn)
 
 
 def _children(regs: list[Registration]) -> dict[str, list[Registration]]:
+    """Children by parent URN, each list in URN order (`regs` is)."""
     urns = {r.urn for r in regs}
     kids: dict[str, list[Registration]] = {}
     for r in regs:
         kids.setdefault(r.parent if r.parent in urns else "", []).append(r)
     return kids
+
+
+def _ops(p: Preview) -> dict[str, str]:
+    """Each resource's operation; without a baseline everything is created (a new stack)."""
+    if p.changes is None:
+        return {}
+    return {c.urn: c.op for c in p.changes.changes}
 
 
 def tree_lines(p: Preview) -> list[tuple[str, Registration]]:
@@ -114,11 +155,15 @@ def tree_lines(p: Preview) -> list[tuple[str, Registration]]:
 
 def text(p: Preview) -> str:
     lines = [header(p), ""]
+    if p.changes is not None:
+        lines += [*change_report.text_lines(p.changes), ""]
     rows = tree_lines(p)
+    ops = _ops(p)
     width = max((len(pre) + len(r.type) for pre, r in rows), default=4) + 2
     lines.append(f"     {'Type':<{width}}Name")
     for pre, r in rows:
-        lines.append(f" +   {pre + r.type:<{width}}{r.name}")
+        symbol = change_report.SYMBOL[ops.get(r.urn, "create")]
+        lines.append(f" {symbol:<2}  {pre + r.type:<{width}}{r.name}")
     lines += ["", "Resources by type:"]
     for t, n in sorted(Counter(r.type for r in p.registrations).items()):
         lines.append(f"    {n:>4}  {t}")
@@ -136,7 +181,7 @@ def text(p: Preview) -> str:
                     lines += [f"        {m}" for m in d.message.splitlines()]
         if a.remediations:
             lines.append(f"  remediated ({len(a.remediations)}):")
-            lines += [f"    [{r.policy_name}] {r.urn}" for r in a.remediations]
+            lines += [f"    [{r.policy_name}] {r.urn}" for r in p.remediations]
         if not p.diagnostics and not a.remediations:
             lines.append("  no policy violations")
     warnings = [entry for entry in p.logs if entry.severity in ("warning", "error", "info")]
@@ -146,6 +191,8 @@ def text(p: Preview) -> str:
     lines += _unanalysed_lines(p)
     lines += _deferred_lines(p) + _exemption_lines(p)
     lines += ["", p.verdict()]
+    if p.changes_blocked and p.changes is not None:
+        lines.append(change_report.blocked_line(p.changes))
     return "\n".join(lines) + "\n"
 
 
@@ -208,22 +255,31 @@ def _resource_json(r: Registration, analyzed: dict[str, dict[str, Any]]) -> dict
         "id": r.id or None,
         "provider": r.provider or None,
         "defaultProvider": r.default_provider,
-        "inputs": plain(analyzed.get(r.urn, engine_properties(r.inputs))),
-        "dependencies": r.dependencies,
-        "propertyDependencies": r.property_dependencies,
-        "options": r.options,
+        "inputs": _sorted_keys(plain(analyzed.get(r.urn, engine_properties(r.inputs)))),
+        "dependencies": sorted(set(r.dependencies)),
+        "propertyDependencies": {k: sorted(set(v)) for k, v in sorted(r.property_dependencies.items())},
+        "options": _sorted_keys(r.options),
     }
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Objects with their keys in order (the wire's key order is the program's)."""
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def to_json(p: Preview) -> dict[str, Any]:
     analyzed = p.analysis.analyzed_inputs if p.analysis else {}
     counts = Counter(d.enforcement_level for d in p.diagnostics)
-    return {
+    report: dict[str, Any] = {
         "project": p.project,
         "stack": p.stack,
         "mode": p.mode,
         "note": "desired state computed offline; not a diff against the cloud",
-        "resources": [_resource_json(r, analyzed) for r in p.registrations],
+        "resources": [_resource_json(r, analyzed) for r in sorted(p.registrations, key=lambda r: r.urn)],
         "diagnostics": [
             {
                 "policyName": d.policy_name,
@@ -244,10 +300,12 @@ def to_json(p: Preview) -> dict[str, Any]:
                 "before": plain(r.before),
                 "after": plain(r.after),
             }
-            for r in (p.analysis.remediations if p.analysis else [])
+            for r in p.remediations
         ],
         "logs": [{"severity": e.severity, "message": e.message} for e in p.logs],
-        "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in p.unanalysed],
+        # The stack's outputs (secrets as secret objects): what `--stack-reference` reads back.
+        "outputs": plain(engine_properties(root.outputs, True)) if (root := _root(p)) is not None else {},
+        "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in sorted(p.unanalysed)],
         "exemptions": [
             {"urn": e.urn, "policyName": e.policy_name, "reason": e.reason, "expires": e.expires}
             for e in p.facts.exemptions
@@ -273,31 +331,112 @@ def to_json(p: Preview) -> dict[str, Any]:
             "verdict": p.facts.kind,
             "verdictText": p.verdict(),
             "exitCode": p.exit_code,
-            "timings": {k: round(v, 3) for k, v in p.timings.items()},
         },
     }
+    if p.changes is not None:
+        cs = p.changes
+        report["baseline"] = {"file": cs.baseline.file, "kind": cs.baseline.kind, "notes": cs.notes()}
+        report["changes"] = changes_json(cs)
+        report["summary"]["changes"] = cs.counts()
+        report["summary"]["changesBlocked"] = cs.blocked
+    # The one value that differs between identical runs.
+    report["timings"] = {k: round(v, 3) for k, v in p.timings.items()}
+    return report
+
+
+@dataclass
+class _Block:
+    """A part of the Markdown report: `head` and `tail` always shown, `rows` while the budget lasts
+    (in `priority` order: lower first); an `optional` block is shown whole or not at all."""
+
+    head: list[str]
+    rows: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    priority: int = 0
+    optional: bool = False
+    what: str = "rows"  # the note on a cut block: "<n> more <what> not shown ..."
+    row_priorities: list[int] | None = None  # per row, when they differ (rows stay a prefix)
+    shown: int = 0  # rows kept (set by _fit)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _cut_note(block: _Block) -> str:
+    return f"_… {len(block.rows) - block.shown} more {block.what} not shown here: the JSON report (`--json`) has them all._"
+
+
+_NOTE_RESERVE = 160  # room for one cut note
+
+
+def _fit(blocks: list[_Block], budget: int) -> None:
+    """Decide how many rows of each block to show (always a prefix of its rows), most important
+    rows first, so that the whole stays under `budget` characters."""
+    left = budget - sum(_size(b.head) + _size(b.tail) for b in blocks if not b.optional)
+    left -= _NOTE_RESERVE * sum(bool(b.rows) for b in blocks if not b.optional)
+    candidates = sorted(
+        (prio, i, j)
+        for i, b in enumerate(blocks)
+        if not b.optional
+        for j, prio in enumerate(b.row_priorities or [b.priority] * len(b.rows))
+    )
+    closed: set[int] = set()
+    for _prio, i, j in candidates:
+        block = blocks[i]
+        if i in closed or j != block.shown or len(block.rows[j]) + 1 > left:
+            closed.add(i)
+            continue
+        left -= len(block.rows[j]) + 1
+        block.shown += 1
+    for block in sorted((b for b in blocks if b.optional), key=lambda b: b.priority):
+        size = _size(block.head) + _size(block.rows) + _size(block.tail)
+        block.shown = len(block.rows) if size <= left else 0
+        left -= size if block.shown else 0
 
 
 MARKDOWN_ICONS = {"fail": "❌", "incomplete": "⚠️", "pass": "✅"}
 
 
-def markdown(p: Preview) -> str:
+def _icon(p: Preview) -> str:
+    if p.facts.kind == "fail":
+        return MARKDOWN_ICONS["fail"]
+    if p.changes_blocked:
+        return "⛔"
+    if p.changes is not None and p.changes.warned:
+        return "⚠️"
+    return MARKDOWN_ICONS[p.facts.kind]
+
+
+def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
+    """The PR comment: the change set first (with a baseline), then the verdict and the findings;
+    the resource tree only when small. Rows are cut, with a note, to stay under `budget` characters."""
     counts = Counter(d.enforcement_level for d in p.diagnostics)
     f = p.facts
-    icon = MARKDOWN_ICONS[f.kind]
-    lines = [
-        f"<!-- offline-preview:{p.project}:{p.stack} -->",
-        f"### {icon} Offline preview: `{p.stack}`",
-        "",
+    cs = p.changes
+    title = f"### {_icon(p)} Offline preview: `{p.stack}`"
+    if cs is not None:
+        title += f" — {change_report.summary(cs)}"
+    blocks = [_Block([f"<!-- offline-preview:{p.project}:{p.stack} -->", title, ""])]
+    if cs is not None:
+        blocks.append(_Block(change_report.markdown_heading(cs)))
+        if cs.warned:
+            blocks.append(_Block(change_report.markdown_warning_head(cs), change_report.markdown_warning_rows(cs), [""],
+                                 priority=1, what="warnings"))
+        if cs.changed:
+            blocks.append(_Block(change_report.markdown_table_head(cs), change_report.markdown_table_rows(cs),
+                                 change_report.markdown_table_tail(cs), priority=3, what="changed resources"))
+    blocks.append(_Block([
         "_Desired state computed offline by running the program against a stand-in engine; "
-        "not a diff against the cloud._",
+        + ("compared with the baseline above, " if cs is not None else "")
+        + "not a diff against the cloud._",
         "",
         "| | |",
         "|---|---|",
         f"| Resources | {len(p.registrations)} |",
         f"| Mandatory violations | {counts.get('mandatory', 0)} |",
         f"| Advisory violations | {counts.get('advisory', 0)} |",
-        f"| Remediations | {len(p.analysis.remediations) if p.analysis else 0} |",
+        f"| Remediations | {len(p.remediations)} |",
         f"| Policy pack | {f'{p.analysis.pack_name}@v{p.analysis.pack_version}' if p.analysis else 'none'} |",
         *([f"| Policy config | {_md_config(p.config_source)} |"] if p.config_source else []),
         *([f"| Disabled by the config | {', '.join(f'`{n}`' for n in f.disabled)} |"] if f.disabled else []),
@@ -309,55 +448,58 @@ def markdown(p: Preview) -> str:
         *([f"| Deferred mandatory checks | {len(f.deferred)} |"] if f.deferred else []),
         *([f"| Exemptions honoured | {len(f.exemptions)} |"] if f.exemptions else []),
         f"| Verdict | {p.verdict()} |",
+        *([f"| Changes | {'blocked by --fail-on-replace (exit 1)' if p.changes_blocked else 'not blocked'} |"]
+          if cs is not None else []),
         *([f"| Not analysed (remote components) | {len(p.unanalysed)} |"] if p.unanalysed else []),
         "",
         *(f"> ⚠️ {w}" for w in p.warnings),
         *([""] if p.warnings else []),
-        f"<details><summary>Resources ({len(p.registrations)})</summary>",
-        "",
-        "```",
-    ]
-    lines += [f"{pre}{r.type}  {r.name}" for pre, r in tree_lines(p)]
-    lines += ["```", "</details>", ""]
+    ]))
     if p.unanalysed:
-        lines += [
-            "#### ⚠️ Not analysed",
-            "",
-            "Remote components the offline preview cannot expand: their children are missing from this report "
-            "and were not checked by the policy pack.",
-            "",
-        ]
-        lines += [f"- `{type_}` `{urn}`" for urn, type_ in p.unanalysed]
-        lines.append("")
+        blocks.append(_Block(
+            ["#### ⚠️ Not analysed", "",
+             "Remote components the offline preview cannot expand: their children are missing from this report "
+             "and were not checked by the policy pack.", ""],
+            [f"- `{type_}` `{urn}`" for urn, type_ in sorted(p.unanalysed)], [""], priority=2, what="components",
+        ))
     if f.deferred:
-        lines += [
-            "#### ⚠️ Deferred to deploy",
-            "",
-            DEFERRED_NOTE,
-            "",
-            "| Policy | Resource | Why |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{d.policy_name}` | `{_short(d.urn)}` | {_cell(d.reason)} |" for d in f.deferred]
-        lines.append("")
+        blocks.append(_Block(
+            ["#### ⚠️ Deferred to deploy", "", DEFERRED_NOTE, "", "| Policy | Resource | Why |", "|---|---|---|"],
+            [f"| `{d.policy_name}` | `{_short(d.urn)}` | {_cell(d.reason)} |" for d in f.deferred], [""],
+            priority=2, what="deferred checks",
+        ))
     if f.exemptions:
-        lines += ["#### Exemptions honoured", "", "| Policy | Resource | Expires | Reason |", "|---|---|---|---|"]
-        lines += [
-            f"| `{e.policy_name}` | `{_short(e.urn)}` | {e.expires or 'no expiry'} | {_cell(e.reason)} |"
-            for e in f.exemptions
-        ]
-        lines.append("")
+        blocks.append(_Block(
+            ["#### Exemptions honoured", "", "| Policy | Resource | Expires | Reason |", "|---|---|---|---|"],
+            [f"| `{e.policy_name}` | `{_short(e.urn)}` | {e.expires or 'no expiry'} | {_cell(e.reason)} |"
+             for e in f.exemptions], [""], priority=2, what="exemptions",
+        ))
     if p.diagnostics:
-        lines += [
-            "#### Policy violations",
-            "",
-            "| Level | Policy | Resource | Message |",
-            "|---|---|---|---|",
-        ]
-        for level in LEVEL_ORDER:
-            for d in (d for d in p.diagnostics if d.enforcement_level == level):
-                msg = d.message.replace("|", "\\|").replace("\n", "<br>")
-                lines.append(f"| {level} | `{d.policy_name}` | `{d.urn.rsplit('::', 1)[-1]}` | {msg} |")
+        rows = []
+        for d in p.diagnostics:
+            msg = html.escape(d.message, quote=False).replace("|", "\\|").replace("\n", "<br>")
+            rows.append(f"| {d.enforcement_level} | `{d.policy_name}` | `{d.urn.rsplit('::', 1)[-1]}` | {msg} |")
+        # Mandatory violations (listed first) before the changed resources, advisory ones after.
+        blocks.append(_Block(["#### Policy violations", "", "| Level | Policy | Resource | Message |", "|---|---|---|---|"],
+                             rows, [""], what="violations",
+                             row_priorities=[2 if d.enforcement_level == "mandatory" else 4 for d in p.diagnostics]))
+    tree = [f"{pre}{r.type}  {r.name}" for pre, r in tree_lines(p)]
+    tree_block = _Block([f"<details><summary>Resources ({len(p.registrations)})</summary>", "", "```"], tree,
+                        ["```", "</details>", ""], priority=5, optional=True)
+    if len(tree) <= MARKDOWN_TREE_LIMIT:
+        blocks.append(tree_block)
+    _fit(blocks, budget)
+    lines: list[str] = []
+    for block in blocks:
+        if block.optional and not block.shown:
+            continue
+        lines += block.head + block.rows[: block.shown]
+        if block.shown < len(block.rows) and not block.optional:
+            lines += ["", _cut_note(block)]
+        lines += block.tail
+    if len(tree) > MARKDOWN_TREE_LIMIT or not tree_block.shown:
+        lines.append(f"_Resource tree ({len(p.registrations)} resources) left out of this comment "
+                     f"(it lists at most {MARKDOWN_TREE_LIMIT}); the text report has it._")
     return "\n".join(lines) + "\n"
 
 
@@ -374,7 +516,13 @@ def _cell(text: str) -> str:
 
 
 def _node_ids(regs: list[Registration]) -> dict[str, str]:
-    return {r.urn: f"r{i}" for i, r in enumerate(regs)}
+    """A node id per URN, derived from the URN alone: the same resource keeps its id whatever else
+    the stack holds (a hash prefix, lengthened in the unlikely case of a clash)."""
+    for length in range(10, 65, 2):
+        ids = {r.urn: "r" + hashlib.sha256(r.urn.encode()).hexdigest()[:length] for r in regs}
+        if len(set(ids.values())) == len(ids):
+            return ids
+    raise AssertionError("sha256 prefixes of distinct URNs collide")  # not reachable
 
 
 def graph(p: Preview, fmt: str) -> str:
@@ -384,7 +532,7 @@ def graph(p: Preview, fmt: str) -> str:
     for r in regs:
         if r.parent in ids:
             edges.append((ids[r.parent], ids[r.urn], "parent"))
-        for d in dict.fromkeys(r.dependencies):
+        for d in sorted(set(r.dependencies)):
             if d in ids and d != r.parent:
                 edges.append((ids[d], ids[r.urn], "dependency"))
     if fmt == "mermaid":
@@ -422,9 +570,8 @@ def export_state(p: Preview) -> dict[str, Any]:
     """A `pulumi stack export` document (deployment version 3) of the recorded stack."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
     analyzed = p.analysis.analyzed_inputs if p.analysis else {}
-    # Parents and providers must precede their dependents: registration order guarantees it, and
-    # default providers (recorded when first needed) go first.
-    ordered = sorted(p.registrations, key=lambda r: not r.default_provider)
+    # Parents, providers and dependencies precede their dependents; otherwise URN order.
+    ordered = _dependency_order(p.registrations)
     resources = []
     for r in ordered:
         ids = r.id if r.id and r.id != UNKNOWN else ""
@@ -467,6 +614,36 @@ def export_state(p: Preview) -> dict[str, Any]:
             "resources": resources,
         },
     }
+
+
+def _dependency_order(regs: list[Registration]) -> list[Registration]:
+    """Default providers first, then each resource after its parent, provider and dependencies;
+    ties in URN order, so the order does not depend on the order of registration."""
+    by_urn = {r.urn: r for r in regs}
+    needs: dict[str, set[str]] = {}
+    for r in regs:
+        refs = {r.parent, r.provider.rsplit("::", 1)[0] if r.provider else "", *r.dependencies}
+        needs[r.urn] = {u for u in refs if u in by_urn and u != r.urn}
+    users: dict[str, list[str]] = {}
+    for urn, deps in needs.items():
+        for d in deps:
+            users.setdefault(d, []).append(urn)
+    ready = [(not by_urn[u].default_provider, u) for u, deps in needs.items() if not deps]
+    heapq.heapify(ready)
+    out: list[Registration] = []
+    while ready:
+        _, urn = heapq.heappop(ready)
+        out.append(by_urn[urn])
+        for user in users.get(urn, []):
+            needs[user].discard(urn)
+            if not needs[user]:
+                heapq.heappush(ready, (not by_urn[user].default_provider, user))
+    placed = {r.urn for r in out}
+    return out + sorted((r for r in regs if r.urn not in placed), key=lambda r: r.urn)
+
+
+def _root(p: Preview) -> Registration | None:
+    return next((r for r in p.registrations if is_root(r)), None)
 
 
 def is_root(r: Registration) -> bool:

@@ -1,7 +1,8 @@
 """Every place the offline preview reaches past the Pulumi SDK's public API, each one checked.
 
 Owns: the one patch of the SDK (`skip_source_positions`) and the accessors of SDK internals the
-preview reads (`resource_class`, `output_types`). Each checks, before it touches its target, that
+preview reads (`resource_class`, `output_types`, `input_names`; for invokes `invoke_result_class`
+and `output_type_fields`). Each checks, before it touches its target, that
 the target exists with the shape this module was written against (pulumi 3.272.0), and raises
 `SdkShapeError` naming the target and the installed SDK version otherwise: an SDK upgrade fails
 loudly here, never half-silently elsewhere. Nothing else in `offline/` touches SDK internals.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -179,3 +181,77 @@ def check_resource_reflection() -> None:
     SDK's threads, where an error would surface as a program failure instead)."""
     _get_resource_module()
     _types_functions()
+
+
+# ---- result types of invokes (generated provider SDKs) --------------------------------------------------
+
+
+def python_name(camel: str) -> str:
+    """The generated SDKs' Python name of a camelCase token (`getIPRanges` -> `get_ip_ranges`)."""
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", camel)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text).lower()
+
+
+def invoke_result_class(token: str) -> type | None:
+    """The generated result type of an invoke token (`aws:ecr/getRepository:getRepository` ->
+    `pulumi_aws.ecr.get_repository.GetRepositoryResult`), found by the code generator's naming
+    rules; None when the package, module or class is not there (or is not an output type)."""
+    import pulumi._types as pulumi_types
+
+    parts = token.split(":")
+    if len(parts) != 3 or not parts[2]:
+        return None
+    package = "pulumi_" + parts[0].replace("-", "_")
+    module = parts[1].split("/", 1)[0]
+    path = [package] if module in ("index", "") else [package, python_name(module).replace("-", "_")]
+    # Through the package, as the program reaches it: the generated packages load lazily, and
+    # importing a function's module first would run the package's `__init__` half-way (its
+    # `from .get_x import *` on a module still being imported) and lose names the program needs.
+    try:
+        getattr(importlib.import_module(".".join(path)), python_name(parts[2]), None)
+    except ImportError:
+        return None
+    mod = sys.modules.get(".".join([*path, python_name(parts[2])]))
+    cls = getattr(mod, parts[2][:1].upper() + parts[2][1:] + "Result", None)
+    is_output_type = getattr(pulumi_types, "is_output_type", None)
+    _CHECKED.get("is_output_type", is_output_type, lambda: _function(pulumi_types, "is_output_type", ("cls",)))
+    return cls if isinstance(cls, type) and is_output_type(cls) else None  # type: ignore[misc]
+
+
+def output_type_fields(output_cls: type) -> dict[str, tuple[Any, bool]] | None:
+    """Each field of a generated output type: engine name -> (Python type with `Optional[T]`
+    unwrapped to T, whether the field is required, i.e. not declared Optional), read through
+    `pulumi._types.is_output_type` and `_raw_return_hints` (the getters' resolved return hints,
+    cached by the SDK); None for a class that is not an output type."""
+    import pulumi._types as pulumi_types
+
+    is_output_type = getattr(pulumi_types, "is_output_type", None)
+    _CHECKED.get("is_output_type", is_output_type, lambda: _function(pulumi_types, "is_output_type", ("cls",)))
+    hints = getattr(pulumi_types, "_raw_return_hints", None)
+    _CHECKED.get("_raw_return_hints", hints, lambda: _cached_function(pulumi_types, "_raw_return_hints", ("cls",)))
+    _, unwrap = _types_functions()
+    if not is_output_type(output_cls):  # type: ignore[misc]
+        return None
+    raw = hints(output_cls)  # type: ignore[misc]
+    if not isinstance(raw, dict):
+        raise _fail("pulumi._types._raw_return_hints", f"returned a {type(raw).__name__}, not a dict")
+    fields = {}
+    for name, hint in raw.items():
+        inner = unwrap(hint)
+        fields[name] = (inner, inner is hint)
+    return fields
+
+
+def _cached_function(module: Any, name: str, params: tuple[str, ...]) -> Callable[..., Any]:
+    """`module.name`, checked to be a `functools.cache` of a function whose parameters are `params`."""
+    target = f"{module.__name__}.{name}"
+    fn = getattr(module, name, None)
+    wrapped = getattr(fn, "__wrapped__", None)
+    if fn is None:
+        raise _fail(target, "does not exist")
+    if not callable(fn) or not inspect.isfunction(wrapped):
+        raise _fail(target, "is not a cached function")
+    found = tuple(inspect.signature(wrapped).parameters)
+    if found != params:
+        raise _fail(target, f"takes ({', '.join(found)}), not ({', '.join(params)})")
+    return fn  # type: ignore[return-value]

@@ -45,7 +45,7 @@ from .logs import LogsConfig, RetentionDays
 from .network import NetworkConfig
 from .permissions import PermissionsConfig, PolicyStatementConfig
 from .reachability import RULE_DESCRIPTION, EgressRuleConfig, IngressRuleConfig, target_port
-from .scheduled_task import SCHEDULE, RetryConfig, ScheduledTaskConfig
+from .scheduled_task import RetryConfig, ScheduledTaskConfig
 from .service import (
     HOST_HEADER,
     PATH_PATTERN,
@@ -75,7 +75,6 @@ __all__ = [
     "NAMESPACE",
     "PATH_PATTERN",
     "RULE_DESCRIPTION",
-    "SCHEDULE",
     "TAG_VALUE_EXTRA",
     "AccessLogsConfig",
     "AdditionalCapacityConfig",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..aws_limits import instance_type
 from .base import Problem
 
 
@@ -77,7 +78,13 @@ def awsvpc_capacity_problems(groups: list[AwsvpcGroup], trunking: bool, demand: 
         return []
     problems: list[Problem] = []
     holds: list[tuple[AwsvpcGroup, int]] = []
+    uncatalogued = False
     for group in groups:
+        # A type the AWS limits catalogue lacks is reported once, by that check (stack.py): not here again;
+        # its group's capacity is then unknown, and the config already refused.
+        if any(instance_type(t) is None for t in group.instance_types):
+            uncatalogued = True
+            continue
         unknown = [t for t in group.instance_types if t not in AWSVPC_TASK_LIMITS]
         if unknown:
             problems.append((f"{group.at}.instance_types", f"no awsvpc task limit known for {', '.join(unknown)}: "
@@ -85,7 +92,7 @@ def awsvpc_capacity_problems(groups: list[AwsvpcGroup], trunking: bool, demand: 
             continue
         per_instance = min(AWSVPC_TASK_LIMITS[t].tasks(trunking) for t in group.instance_types)
         holds.append((group, per_instance))
-    if problems:
+    if problems or uncatalogued:
         return problems
     capacity = sum(group.max_size * per_instance for group, per_instance in holds)
     if need <= capacity:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from ..aws_limits import quota
 from .base import Name, Problem, Strict
 
 SECURITY_GROUP_ID = r"^sg-[0-9a-f]{8,17}$"
@@ -22,7 +23,7 @@ PREFIX_LIST_ID = r"^pl-[0-9a-f]{8,17}$"
 # (the characters allowed for CIDR, prefix list and group rules alike; no apostrophes).
 RULE_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=;{}!$*]{1,255}$")
 # A task's own group plus these: ECS takes five security groups per awsvpc task.
-MAX_EXTRA_SECURITY_GROUPS = 4
+MAX_EXTRA_SECURITY_GROUPS = quota("ecs-security-groups-per-awsvpc-configuration") - 1
 
 
 def check_description(value: str | None) -> str | None:

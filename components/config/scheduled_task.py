@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 
 from pydantic import Field, field_validator
 
+from .. import naming
+from ..aws_limits import schedule_problems
 from .base import Problem, Strict
 from .task import TaskConfig
-
-SCHEDULE = re.compile(
-    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\)"
-    r"|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$"
-)
 
 
 class RetryConfig(Strict):
@@ -28,20 +24,15 @@ class ScheduledTaskConfig(TaskConfig):
     container is named after the task. Logs and limits as for services."""
 
     schedule_expression: str = Field(
-        description="`rate(5 minutes)`, `cron(0 3 * * ? *)` or a one-off `at(2026-12-01T03:00:00)`.")
+        description="`rate(5 minutes)`, `cron(0 3 * * ? *)` or a one-off `at(2026-12-01T03:00:00)`, as EventBridge "
+        "Scheduler takes them: rate() with the singular unit for 1; cron() with six fields in range and `?` in "
+        "exactly one of day-of-month and day-of-week (docs/aws-limits.md).")
     schedule_timezone: str = Field("UTC", description="IANA time zone of cron and at expressions.")
     enabled: bool = Field(True, description="Schedule state; false pauses it (ENABLED / DISABLED).")
     flexible_window_minutes: int | None = Field(
         None, ge=1, le=1440, description="Let the scheduler start up to this many minutes late; absent: on time.")
     task_count: int = Field(1, ge=1, le=10, description="Tasks started per invocation.")
     retry: RetryConfig = Field(default_factory=RetryConfig)
-
-    @field_validator("schedule_expression")
-    @classmethod
-    def _expression(cls, value: str) -> str:
-        if not SCHEDULE.fullmatch(value):
-            raise ValueError("must be rate(<n> minute[s]|hour[s]|day[s]), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)")
-        return value
 
     @field_validator("schedule_timezone")
     @classmethod
@@ -52,10 +43,14 @@ class ScheduledTaskConfig(TaskConfig):
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Dublin)") from None
         return value
 
+    def derived_names(self, name: str, cluster: str | None) -> list[naming.Named]:
+        return naming.scheduled_task_names(name, cluster)
+
     def problems(self, at: str, name: str) -> list[Problem]:
         """The task's own rules; `name` is its key (its main container's name). Names shared with a
         service and the capacity providers' names are the stack's rules."""
-        problems = self.all_containers_problems(at, name)
+        problems = [(f"{at}.schedule_expression", p) for p in schedule_problems(self.schedule_expression)]
+        problems += self.all_containers_problems(at, name)
         if self.port is not None:
             problems.append((f"{at}.port", "a scheduled task takes no traffic: remove port"))
         problems += self.size_problems(at)

@@ -8,6 +8,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from .. import naming
+from ..aws_limits import quota
 from .alarms import AlarmsConfig
 from .base import Problem, Strict
 from .reachability import IngressRuleConfig
@@ -18,7 +20,7 @@ PATH_PATTERN = r"^[A-Za-z0-9_\-.$/~\"'@:+&*?]{1,128}$"
 HOST_HEADER = r"^[A-Za-z0-9\-.*?]*\.[A-Za-z]+$"
 # ECS tag values (botocore ecs TagValue): letters, digits, spaces and _ . : / = + - @, at most 256.
 TAG_VALUE_EXTRA = set("_.:/=+-@")
-MAX_RULE_VALUES = 5  # path and host values of one listener rule, in all
+MAX_RULE_VALUES = quota("alb-condition-values-per-rule")  # path and host values of one listener rule, in all
 
 
 class HealthCheckConfig(Strict):
@@ -165,6 +167,9 @@ class ServiceConfig(TaskConfig):
     @property
     def proxy_size(self) -> tuple[int, int]:
         return (PROXY_CPU, PROXY_MEMORY) if self.service_connect is not None else (0, 0)
+
+    def derived_names(self, name: str, cluster: str | None) -> list[naming.Named]:
+        return naming.service_names(name, cluster, web=self.kind == "web")
 
     @field_validator("worker_reason")
     @classmethod

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from .. import naming
+from ..aws_limits import instance_type, name_rule
 from .base import NAMESPACE, ConfigError, Name, Problem, Strict
 from .cluster import FARGATE_PROVIDERS, ClusterConfig
 from .eni import awsvpc_capacity_problems
@@ -79,20 +81,27 @@ class StackConfig(Strict):
                 demand[f"scheduled_tasks.{name}"] = task.task_count
         return {key: count for key, count in demand.items() if count}
 
-    def problems(self) -> list[Problem]:
+    def problems(self, cluster_name: str | None = None) -> list[Problem]:
         """Every section's own rules, then those across sections: strategies name the cluster's
-        providers, listener rule priorities are unique, scheduled tasks and services have distinct names,
-        connections between tasks are declared on both sides, Service Connect names are unique, the
-        groups can place every awsvpc task (ENIs)."""
+        providers, tasks fit the instance types they run on, listener rule priorities are unique,
+        scheduled tasks and services have distinct names, connections between tasks are declared on
+        both sides, Service Connect names are unique, the groups can place every awsvpc task (ENIs);
+        the names derived from each task's name (and, given, the cluster's) are names AWS takes."""
         problems = self.network.problems("network")
         problems += self.cluster.problems("cluster")
+        problems += instance_type_problems("cluster", self.cluster)
         problems += self.load_balancer.problems("load_balancer")
+        cluster_problems = stack_name_problems(cluster_name) if cluster_name is not None else []
+        problems += cluster_problems
+        derived_cluster = None if cluster_problems else cluster_name  # one error, not one per task
         providers = self.cluster.provider_names
         priorities: dict[int, str] = {}
         for name, svc in self.services.items():
             at = f"services.{name}"
             problems += svc.problems(at, name)
             problems += svc.unknown_provider_problems(at, providers)
+            problems += svc.capacity_problems(at, self.cluster)
+            problems += svc.name_problems(at, name, derived_cluster)
             if svc.routing is None:
                 continue
             other = priorities.setdefault(svc.routing.priority, name)
@@ -104,6 +113,8 @@ class StackConfig(Strict):
                 problems.append((at, f"a service is named {name!r} too: their log groups and families would collide"))
             problems += task.problems(at, name)
             problems += task.unknown_provider_problems(at, providers)
+            problems += task.capacity_problems(at, self.cluster)
+            problems += task.name_problems(at, name, derived_cluster)
         if self.tags is not None:
             problems += self.tags.problems("tags")
         tasks = {name: (f"services.{name}", svc) for name, svc in self.services.items()}
@@ -135,6 +146,27 @@ class StackConfig(Strict):
         return problems
 
 
+def instance_type_problems(at: str, cluster: ClusterConfig) -> list[Problem]:
+    """Instance types the AWS limits catalogue lists, so that task sizes can be checked against them."""
+    groups = [(f"{at}.instance_types", cluster.instance_types)] + [
+        (f"{at}.additional_capacity_providers.{key}.instance_types", extra.instance_types)
+        for key, extra in cluster.additional_capacity_providers.items()]
+    return [(f"{key}.{index}", f"{name!r} is not in the AWS limits catalogue (components/aws_limits.yaml, listed "
+             "in docs/aws-limits.md), so task sizes cannot be checked against it: use a listed type or add it "
+             "there with its vCPUs and memory")
+            for key, types in groups for index, name in enumerate(types) if instance_type(name) is None]
+
+
+def stack_name_problems(cluster_name: str) -> list[Problem]:
+    """The names derived from the stack's name alone (the ECS cluster's, ...) are names AWS takes."""
+    problems: list[Problem] = []
+    for rule_id, value in naming.stack_names(cluster_name):
+        rule = name_rule(rule_id)
+        problems += [("", f"the stack's name makes the {rule.what} {value!r}, which {reason}: rename the stack")
+                     for reason in rule.problems(value)]
+    return problems
+
+
 def _describe(error: dict[str, Any]) -> Problem:
     """A pydantic error as (dotted key path, plain message)."""
     loc = [str(p) for p in error["loc"]]
@@ -158,16 +190,17 @@ def _describe(error: dict[str, Any]) -> Problem:
     return ".".join(part or "\"\"" for part in loc), message  # an empty key shows as ""
 
 
-def parse_stack_config(raw: Any) -> StackConfig:
+def parse_stack_config(raw: Any, cluster_name: str | None = None) -> StackConfig:
     """Validates a raw config mapping (top-level keys without the namespace) into a StackConfig:
-    field by field (pydantic), then, when every field is valid, each model's `problems()`."""
+    field by field (pydantic), then, when every field is valid, each model's `problems()`;
+    `cluster_name` (the stack's, see naming.py): check the names derived from it too."""
     if not isinstance(raw, dict):
         raise ConfigError([("", f"the {NAMESPACE} config must be a mapping of keys")])
     try:
         cfg = StackConfig.model_validate(raw)
     except ValidationError as e:
         raise ConfigError([_describe(err) for err in e.errors(include_url=False)]) from None
-    problems = cfg.problems()
+    problems = cfg.problems(cluster_name)
     if problems:
         raise ConfigError(problems)
     return cfg
@@ -190,7 +223,7 @@ def load_stack_config() -> StackConfig:
             raw[key] = json.loads(text) if text is not None else None
         except ValueError:
             raw[key] = text
-    cfg = parse_stack_config(raw)
+    cfg = parse_stack_config(raw, naming.cluster_name(pulumi.get_project(), pulumi.get_stack()))
     if cfg.tags is not None:
         problems = cfg.tags.default_tags_problems("tags", pulumi.Config("aws").get("defaultTags"))
         if problems:

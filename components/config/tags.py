@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from ..aws_limits import catalogue
 from .base import Problem, Strict
 
 # Characters every service we tag accepts (ECS TagKey/TagValue, EventBridge Scheduler, EC2), ASCII only.
@@ -26,7 +27,7 @@ TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=TAG_CHARS)
 # The AWS tag key of each named field.
 TAG_KEYS = {"team": "team", "cost_centre": "cost-centre", "environment": "environment"}
 # An ECS resource holds 50 tags; a worker service adds the policy pack's two exemption tags.
-MAX_TAGS = 48
+MAX_TAGS = catalogue().tags.max_tags - 2
 EXEMPTION_PREFIX = "ecs-guardrails:"
 
 

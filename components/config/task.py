@@ -10,13 +10,17 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from .. import naming
+from ..aws_limits import instance_type, name_rule, quota
 from .base import Name, Problem, Strict
-from .cluster import FARGATE_PROVIDERS, CapacityProviderStrategyItem
+from .cluster import EC2_PROVIDER, FARGATE_PROVIDERS, CapacityProviderStrategyItem, ClusterConfig
 from .lifecycle import ECS_STOP_TIMEOUT, ContainerCondition, ContainerHealthCheckConfig, UlimitConfig, UlimitName
 from .permissions import PermissionsConfig
 from .reachability import MAX_EXTRA_SECURITY_GROUPS, EgressRuleConfig, SecurityGroupId, external_egress_problems
 
-MAX_CONTAINERS = 10
+MAX_CONTAINERS = quota("ecs-containers-per-task-definition")
+# One environment variable as the kernel takes it (`NAME=value` and a NUL), in bytes.
+MAX_ENVIRONMENT_VARIABLE = quota("container-environment-variable-bytes")
 ARN_SECRET = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
 IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -116,6 +120,11 @@ class ContainerConfig(Strict):
                              "work with a read-only root filesystem: set it false or turn ECS Exec off"))
         for name, ulimit in self.ulimits.items():
             problems += ulimit.problems(f"{at}.ulimits.{name}")
+        for name, value in self.environment.items():
+            size = len(f"{name}={value}".encode("utf-8", "surrogatepass")) + 1
+            if size > MAX_ENVIRONMENT_VARIABLE:
+                problems.append((f"{at}.environment.{name}", f"{size} bytes as NAME=value: the kernel refuses to start "
+                                 f"a process with a variable over {MAX_ENVIRONMENT_VARIABLE} bytes (use a file or a secret)"))
         return problems
 
 
@@ -281,6 +290,47 @@ class TaskConfig(ContainerConfig):
                                  "read_only_root_filesystem: false, or EC2 capacity"))
         return problems
 
+    def capacity_problems(self, at: str, cluster: ClusterConfig) -> list[Problem]:
+        """The task fits every instance type of the EC2 capacity providers its strategy (or the
+        cluster's default one) places tasks on: ECS can never place a task on an instance that offers
+        less CPU or memory (the catalogue's figures after the ECS agent's reservation). Types the
+        catalogue does not list are the stack's problem (it names them at the cluster)."""
+        groups = {EC2_PROVIDER: cluster.instance_types,
+                  **{key: extra.instance_types for key, extra in cluster.additional_capacity_providers.items()}}
+        strategy = self.capacity_provider_strategy or cluster.default_strategy
+        names = dict.fromkeys(t for item in strategy if item.weight or item.base
+                              for t in groups.get(item.capacity_provider, []))
+        offers = [found for t in names if (found := instance_type(t)) is not None]
+        cpu, memory = self.task_size
+        derived = " (the sum of its containers)"
+        problems: list[Problem] = []
+        too_small = [o for o in offers if cpu > o.cpu_units]
+        if too_small:
+            key, how = ("task_cpu", "") if self.task_cpu is not None else ("cpu", derived)
+            shown = _offered([f"{o.name} ({o.vcpus} vCPUs: {o.cpu_units} units)" for o in too_small])
+            problems.append((f"{at}.{key}", f"the task's {cpu} CPU units{how} exceed {shown}: ECS can never place "
+                             "it there; lower it or use larger instance types"))
+        too_small = [o for o in offers if memory > o.memory_mib]
+        if too_small:
+            key, how = ("task_memory", "") if self.task_memory is not None else ("memory", derived)
+            shown = _offered([f"{o.name} ({o.memory_gib:g} GiB: about {o.memory_mib} MiB)" for o in too_small])
+            problems.append((f"{at}.{key}", f"the task's {memory} MiB{how} exceed {shown} after the kernel's share "
+                             "(docs/aws-limits.md): ECS can never place it there; lower it or use larger instance types"))
+        return problems
+
+    def derived_names(self, name: str, cluster: str | None) -> list[naming.Named]:
+        """The names AWS sees that the program derives from the task's `name` (and the cluster's)."""
+        return naming.task_names(name, cluster)
+
+    def name_problems(self, at: str, name: str, cluster: str | None) -> list[Problem]:
+        """Every name derived from the task's name is one AWS takes (autonamed ones with their suffix)."""
+        problems: list[Problem] = []
+        for rule_id, value in self.derived_names(name, cluster):
+            rule = name_rule(rule_id)
+            problems += [(at, f"makes the {rule.what} {naming.shown(value)!r}, which {reason}: choose another name")
+                         for reason in rule.problems(value)]
+        return problems
+
     def unknown_provider_problems(self, at: str, providers: list[str]) -> list[Problem]:
         """Strategy entries naming none of `providers` (the cluster's)."""
         return [
@@ -289,6 +339,10 @@ class TaskConfig(ContainerConfig):
             for index, item in enumerate(self.capacity_provider_strategy or [])
             if item.capacity_provider not in providers
         ]
+
+
+def _offered(types: list[str]) -> str:
+    return f"what {', '.join(types)} offer{'s' if len(types) == 1 else ''} ECS tasks"
 
 
 def _dependency_cycle(graph: dict[str, list[str]]) -> list[str]:

@@ -8,6 +8,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from . import (
     PACK_NAME,
     autoscaling,
+    aws_limits,
     ecs_exec,
     ecs_launches,
     exemptions,
@@ -46,10 +47,13 @@ def build_rules() -> list[Rule]:
         + iam.RULES
         + security_groups.RULES
         + tags.RULES
+        + [r for r in aws_limits.RULES if not r.stack]
     )
     # Rules whose unknowns at preview a stack rule decides from property dependencies do not defer on them.
     resource_rules = [preview_references.mark_decided(r) for r in resource_rules]
-    stack_rules = stack.RULES + iam.STACK_RULES + waf.RULES + preview_references.RULES
+    stack_rules = (
+        stack.RULES + iam.STACK_RULES + waf.RULES + [r for r in aws_limits.RULES if r.stack] + preview_references.RULES
+    )
     governance = exemptions.governance_rule(resource_rules + stack_rules)
     rules = [governance, *resource_rules, *exemptions.RESOURCE_RULES, *stack_rules, *exemptions.STACK_RULES]
     names = [r.name for r in rules]

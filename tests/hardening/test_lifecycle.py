@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack_previews import ROOT, STACKS, Graph, run_preview, stack_file
 
 sys.path.insert(0, str(ROOT))
-from offline.proto_mapping import duration_seconds
+from offline.durations import DurationError, seconds
 
 SERVICE, SCHEDULE = "aws:ecs/service:Service", "aws:scheduler/schedule:Schedule"
 ASSOCIATION = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
@@ -130,8 +130,9 @@ def test_groups_drain_within_their_delete_timeout_or_are_force_deleted(stack: st
         if group["inputs"].get("forceDelete") is True:
             assert "customTimeouts" not in group["options"], group["name"]
         else:
-            # The drain may wait out ECS's managed draining hook (one hour).
-            assert group["options"]["customTimeouts"]["delete"] == "75m", group["name"]
+            # The drain may wait out ECS's managed draining hook (one hour): the program's "75m", which
+            # the engine records in seconds.
+            assert group["options"]["customTimeouts"]["delete"] == 75 * 60, group["name"]
 
 
 def test_prod_keeps_its_logs_and_trunking_and_protects_the_alb(graph: Callable[[str], Graph]) -> None:
@@ -165,7 +166,6 @@ def test_re_created_prod_imports_its_retained_log_groups(tmp_path: Path) -> None
 
 def test_custom_timeouts_are_seconds_for_the_pack() -> None:
     """The engine sends custom timeouts to analyzers in seconds (it parses the SDK's duration)."""
-    assert [duration_seconds(v) for v in ("75m", "1h30m", "90s", "1.5h", "", None, "0")] == [
-        4500.0, 5400.0, 90.0, 5400.0, 0.0, 0.0, 0.0]
-    with pytest.raises(ValueError, match="75 minutes"):
-        duration_seconds("75 minutes")
+    assert [seconds(v) for v in ("75m", "1h30m", "90s", "1.5h", "0")] == [4500.0, 5400.0, 90.0, 5400.0, 0.0]
+    with pytest.raises(DurationError, match="75 minutes"):
+        seconds("75 minutes")

@@ -12,7 +12,7 @@ import pytest
 from offline_testlib import FIXTURES
 
 from offline.engine import Registration, run_program
-from offline.fakes import default_subnets, default_vpc_id
+from offline.invokes import default_subnets, default_vpc_id
 from offline.properties import RESOURCE_SIG, SECRET_SIG, SIG, UNKNOWN, contains_unknown, engine_properties, plain
 from offline.stack_config import load_project, load_stack_config
 

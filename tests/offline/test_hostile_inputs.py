@@ -356,7 +356,7 @@ CASES = [
     Case("stack config: is a list", "files", with_stack("config:\n  - a\n"), 2,
          "{tmp}/prog/Pulumi.dev.yaml: 'config' must be a mapping"),
     Case("project config: is a list", "files", with_project(PROJECT + "config: [a, b]\n"), 2,
-         "{tmp}/prog/Pulumi.yaml: 'config' must be a mapping"),
+         "error (config error): Pulumi.yaml: 'config' must be a mapping of keys to values or type declarations"),
     Case("recursive YAML alias", "files", with_stack("config:\n  p:x: &a [*a]\n"), 2,
          "Pulumi.dev.yaml: recursive YAML alias *a (line 2): it is inside its own value"),
     Case("stack file is a symlink loop", "files", special_stack(self_link), 2,
@@ -698,7 +698,9 @@ CHANNEL_CASES = {
     "done with a NaN duration": (_frame(b'{"kind": "done", "outputs": {}, "logs": [], "invokes": [], "duration": NaN}'),
                                  "done.duration must be a finite number of seconds"),
     "done with a field more": (_frame({**DONE, "exitCode": 0}), "a 'done' message has exactly the fields"),
-    "an error that is not text": (_frame({"kind": "error", "message": {"code": 0}}), "error.message must be a str"),
+    "an error of another shape": (_frame({"kind": "error", "error": {"code": 0}}), "error.error has exactly the fields"),
+    "an error that is not text": (_frame({"kind": "error", "error": {"kind": "ProgramError", "cause": 0, "detail": "",
+                                                                     "warnings": []}}), "error.error.cause must be a str"),
 }
 
 

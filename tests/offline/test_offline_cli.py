@@ -245,13 +245,13 @@ def test_graph_structure(pack_copy: Path, fmt: str) -> None:
     lines = proc.stdout.strip().splitlines()
     if fmt == "mermaid":
         assert lines[0] == "graph TD"
-        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r\d+)\["[^"]+"\]', line))}
-        edges = [re.fullmatch(r"\s+(r\d+) (-->|-\.->) (r\d+)", line) for line in lines[1:] if "->" in line]
+        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r[0-9a-f]+)\["[^"]+"\]', line))}
+        edges = [re.fullmatch(r"\s+(r[0-9a-f]+) (-->|-\.->) (r[0-9a-f]+)", line) for line in lines[1:] if "->" in line]
     else:
         assert lines[0] == "digraph stack {" and lines[-1] == "}"
-        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r\d+) \[label="[^"]+"\];', line))}
+        nodes = {m.group(1) for line in lines if (m := re.fullmatch(r'\s+(r[0-9a-f]+) \[label="[^"]+"\];', line))}
         edges = [
-            re.fullmatch(r"\s+(r\d+) -> (r\d+)( \[style=dashed\])?;", line) for line in lines if "->" in line
+            re.fullmatch(r"\s+(r[0-9a-f]+) -> (r[0-9a-f]+)( \[style=dashed\])?;", line) for line in lines if "->" in line
         ]
     assert all(edges) and edges
     ends = {e.group(1) for e in edges} | {e.group(3 if fmt == "mermaid" else 2) for e in edges}

@@ -14,7 +14,7 @@ PROGRAM = FIXTURES / "exemption_program"
 SCHEMA = json.loads((REPO / "offline" / "report.schema.json").read_text())
 LB_RULE = "ecs-service-load-balancer-required"
 GOVERNANCE = "ecs-guardrails-exemption-reason"
-REASON = "queue worker without HTTP, approved by platform team PLAT-1234"
+REASON = "queue worker without HTTP approved by platform team PLAT-1234"
 
 
 def preview(tmp_path: Path, stack: str, *args: str) -> tuple[int, dict, str, str]:
@@ -78,12 +78,14 @@ def test_undecidable_exemption_is_incomplete_and_strict_fails(tmp_path: Path) ->
     code, report, _, md = preview(tmp_path, "deferred", "--strict")
     summary = report["summary"]
     assert code == 1 and summary["verdict"] == "incomplete" and summary["mandatory"] == 0
+    # The unknown reason also defers the tag rule: ECS refuses some characters in a tag value.
     assert {(d["policyName"], d["urn"].rsplit("::", 1)[-1]) for d in summary["deferred"]} == {
         (GOVERNANCE, "worker"),
         (LB_RULE, "worker"),
+        ("aws-limits-tags", "worker"),
     }
     assert all("ecs-guardrails:reason can't be known during preview" in d["reason"] for d in summary["deferred"])
-    assert summary["verdictText"].startswith("INCOMPLETE") and "2 mandatory check(s) deferred" in summary["verdictText"]
+    assert summary["verdictText"].startswith("INCOMPLETE") and "3 mandatory check(s) deferred" in summary["verdictText"]
     # The SDK's notes name v0.0.1; the report gives the pack's real version.
     notes = [d["message"] for d in report["diagnostics"] if "can't run policy" in d["message"]]
     assert notes and all("'ecs-guardrails@v0.1.0'" in m for m in notes)

@@ -93,8 +93,10 @@ def test_additional_groups_add_their_capacity() -> None:
 
 def test_unknown_instance_types_are_named_not_guessed() -> None:
     raw = raw_of(stack_config("dev"))
-    raw["cluster"]["instance_types"] = ["t3.small", "z1d.large"]
-    assert errors_of(raw) == ["ecs-platform:cluster.instance_types: no awsvpc task limit known for z1d.large: "
+    raw["cluster"]["instance_types"] = ["t3.small", "z1d.large"]  # in neither table: one line, the catalogue's
+    assert [e.split(": ", 1)[0] for e in errors_of(raw)] == ["ecs-platform:cluster.instance_types.1"]
+    raw["cluster"]["instance_types"] = ["t3.small", "r5a.large"]  # in the AWS limits catalogue, not in eni.py
+    assert errors_of(raw) == ["ecs-platform:cluster.instance_types: no awsvpc task limit known for r5a.large: "
                               "add the type to components/config/eni.py (EC2 maximum ENIs, ECS trunking table)"]
     for service in raw["services"].values():  # without awsvpc tasks on EC2 nothing needs the limit
         service["network_mode"] = "bridge"

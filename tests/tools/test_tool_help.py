@@ -18,13 +18,13 @@ TOOLS: dict[str, tuple[list[str], Path]] = {
     "offline": ([PY, "-m", "offline", "--help"], ROOT),
     "offline preview": ([PY, "-m", "offline", "preview", "--help"], ROOT),
     "components.reference": ([PY, "-m", "components.reference", "--help"], ROOT),
+    "components.aws_limits_doc": ([PY, "-m", "components.aws_limits_doc", "--help"], ROOT),
     "ecs_guardrails.docs": ([PY, "-m", "ecs_guardrails.docs", "--help"], ROOT / "policies"),
     "tools/actionlint.cjs": (["node", "tools/actionlint.cjs", "--help"], ROOT),
     **{f"{p.parent.name}/{p.name}": ([PY, str(p.relative_to(ROOT)), "--help"], ROOT)
        for p in sorted([*ROOT.glob("tools/*.py"), *ROOT.glob("bench/*.py")])},
 }
 # Entry points that are not tools: run by the preview itself, with arguments it passes.
-# Run by the preview itself with protocol arguments (the program's host; the pack's entry point).
 NOT_TOOLS = {"offline/language_host.py", "offline/pack_bootstrap.py"}
 MAIN_GUARD = re.compile(r"""^if __name__ == ["']__main__["']:""", re.MULTILINE)
 

@@ -51,8 +51,9 @@ def pull_request(tmp_path: Path, changes: dict[str, str]) -> tuple[Path, str]:
     [
         ({"Pulumi.dev.yaml": "config:\n  p:x: 1\n"}, ""),
         ({"policies/rules.py": "STRICT = False\n", "Pulumi.dev.yaml": "config:\n  p:x: 1\n"}, "policies/rules.py"),
-        ({"offline/report.py": "PASS = True\n", ".github/workflows/pull-request.yml": "on: push\n"},
-         ".github/workflows/pull-request.yml,offline/report.py"),
+        ({"offline/report.py": "PASS = True\n", ".github/workflows/pull-request.yml": "on: push\n",
+          "tools/pr_comment.py": "print('all good')\n"},
+         ".github/workflows/pull-request.yml,offline/report.py,tools/pr_comment.py"),
     ],
     ids=["stack file only", "weakens the pack", "changes the tool and the workflow"],
 )
@@ -85,21 +86,25 @@ def _job(name: str) -> dict:
     return yaml.safe_load((ROOT / ".github" / "workflows" / WORKFLOW).read_text())["jobs"][name]
 
 
-def test_the_offline_preview_runs_the_base_tool_and_pack_on_the_pull_requests_program() -> None:
+def test_the_offline_previews_run_the_base_tool_and_pack() -> None:
     job = _job("offline-preview")
     assert job["steps"][0]["with"]["fetch-depth"] == 2
-    preview = find_step(WORKFLOW, "offline-preview", "preview")
-    # From the base worktree, `python -m offline` imports the base's tool, with the base's venv.
-    assert preview["working-directory"] == "${{ steps.base.outputs.dir }}"
-    assert preview["env"]["PROGRAM"] == "${{ github.workspace }}"
-    script = " ".join(preview["run"].replace("\\\n", " ").split())
-    assert 'venv/bin/python -m offline preview --program "$PROGRAM" --stack "$STACK" --policy-pack policies' in script
-    assert "--policy-pack-config" not in script  # the pack's own config/<stack>.json, from the base
     venv = next(s for s in job["steps"] if s.get("name") == "The base branch's virtualenv")
     assert venv["run"] == 'make -C "$BASE" venv' and venv["env"]["BASE"] == "${{ steps.base.outputs.dir }}"
-    comment = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script@"))
-    assert comment["env"]["CHANGED"] == "${{ steps.base.outputs.changed }}"
-    assert "This pull request changes what judges it" in comment["with"]["script"]
+    assert not any(s.get("run") == "make venv" for s in job["steps"])  # no virtualenv of the pull request's
+    for step_id, program in (("baseline", '"$BASE"'), ("preview", '"$here"')):
+        step = find_step(WORKFLOW, "offline-preview", step_id)
+        assert step["env"]["BASE"] == "${{ steps.base.outputs.dir }}"
+        script = " ".join(step["run"].replace("\\\n", " ").split())
+        # From the base worktree, `python -m offline` imports the base's tool, with the base's
+        # virtualenv, and its default pack and pack config are the base's policies/.
+        assert f'(cd "$BASE" && venv/bin/python -m offline preview --program {program} --stack "$STACK"' in script
+        assert "--policy-pack" not in script
+    comment = find_step(WORKFLOW, "offline-preview", "comment")
+    assert comment["run"].startswith('"$BASE/venv/bin/python" "$BASE/tools/pr_comment.py" ')
+    post = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script@"))
+    assert post["env"]["CHANGED"] == "${{ steps.base.outputs.changed }}"
+    assert "This pull request changes what judges it" in post["with"]["script"]
 
 
 def test_the_real_preview_uses_the_base_pack() -> None:
