@@ -2,5 +2,5 @@
 
 import os
 
-# The pack is started with fork+exec while gRPC threads run; gRPC's fork handlers only add noise.
+# Children are started with vfork (see child_process), so gRPC's fork support is never needed.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")

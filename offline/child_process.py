@@ -1,11 +1,18 @@
 """Child processes that never outlive the preview: the program's language host and the packs.
 
-Owns: the `preexec_fn` that asks the kernel to signal a child when the process that started it
-dies and puts the child in a process group of its own (a Ctrl-C reaches us; we stop the child
-ourselves), stopping a whole process group, and the guard the program's process runs under
+Owns: how a child is started (`launch_command`: never with a `preexec_fn`, so CPython starts it
+with vfork, which runs no fork handlers; this file, run as a script, is the launcher that asks the
+kernel to signal the child when the process that started it dies, then execs the real command),
+stopping a whole process group, and the guard the program's process runs under
 (`guard_process_tree`): whatever the program starts is gone when the program's process ends, when
 the command stops it, and when the command dies (even of SIGKILL). Standard library only: the
-language host calls the guard before it imports anything else.
+language host calls the guard before it imports anything else, and a pack's own Python, which may
+lack our dependencies, runs the launcher.
+
+Why no `preexec_fn`: it makes CPython fork() the whole process, and fork() runs gRPC's
+pthread_atfork handlers; in grpcio >= 1.80 the child's handler restarts an epoll poller thread
+that aborts (SIGABRT, "epoll_wait error: Bad file descriptor") once the child closes its file
+descriptors before exec (grpc/grpc#43055, open for 1.85.3). vfork runs no handlers.
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ import contextlib
 import ctypes
 import os
 import signal
+import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -28,20 +35,34 @@ except (OSError, AttributeError):  # not Linux
     _PRCTL = None
 
 
-def die_with_parent(parent_pid: int, nice: int = 0, signum: int = signal.SIGKILL) -> Callable[[], None]:
-    """preexec_fn: the kernel sends `signum` to the child when `parent_pid` dies; `nice` lowers its
-    priority. The child leads a process group of its own."""
+def bind_to_parent(parent_pid: int, signum: int) -> None:
+    """In a child: the kernel sends `signum` to this process when `parent_pid` dies; if it died
+    before this took effect, exit at once. The setting survives exec."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent_pid:
+            os._exit(1)
 
-    def setup() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
-            if os.getppid() != parent_pid:  # the parent died before prctl took effect
-                os._exit(1)
-        os.setpgrp()
-        if nice:
-            os.nice(nice)
 
-    return setup
+def launch_command(argv: list[str], python: str, *, signum: int = signal.SIGKILL, nice: int = 0) -> list[str]:
+    """`argv` behind the launcher (this file, run by `python`, isolated and without site): it
+    binds the child to this process (`bind_to_parent`), lowers its priority by `nice`, then execs
+    `argv` in its place (same pid). Start it with `Popen(..., process_group=0)` and no
+    `preexec_fn`: the child leads a process group of its own (a Ctrl-C reaches us; we stop the
+    child ourselves)."""
+    return [python, "-I", "-S", os.path.abspath(__file__), str(os.getpid()), str(int(signum)), str(nice), *argv]
+
+
+def _launch(args: list[str]) -> NoReturn:
+    parent_pid, signum, nice, command = int(args[0]), int(args[1]), int(args[2]), args[3:]
+    bind_to_parent(parent_pid, signum)
+    if nice:
+        os.nice(nice)
+    try:
+        os.execv(command[0], command)
+    except OSError as e:
+        os.write(2, f"cannot run {command[0]}: {e.strerror or e}\n".encode(errors="replace"))
+        os._exit(127)
 
 
 def signal_group(pgid: int, signum: int) -> None:
@@ -166,3 +187,7 @@ def guard_process_tree(close_fds: tuple[int, ...] = ()) -> None:
         status = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     _sweep(pid)
     os._exit(_exit_code(status))
+
+
+if __name__ == "__main__":  # the launcher: `launch_command`
+    _launch(sys.argv[1:])

@@ -1,7 +1,7 @@
 """Run a stack's program in a process of its own, as Pulumi's language host does, and stream every
 registration to the engine side the moment the stand-in monitor records it.
 
-Owns: the child process (`python -m offline.language_host EVENTS_FD`, its job as JSON on stdin),
+Owns: the child process (`python -m offline.language_host EVENTS_FD PARENT_PID`, its job as JSON on stdin),
 the event stream (length-prefixed JSON messages on a dedicated pipe: `register` per resource, then
 `done`, `error` or `sdk-error`), and the parent's side of it (`ProgramProcess`), which checks every
 message against the shape it must have before anything else sees it. The program itself runs with
@@ -28,8 +28,11 @@ import sys
 
 if __name__ == "__main__":  # before the imports: the SDK's objects only grow, see engine.run_program
     gc.disable()
-    from .child_process import guard_process_tree
+    import signal
 
+    from .child_process import bind_to_parent, guard_process_tree
+
+    bind_to_parent(int(sys.argv[2]), signal.SIGTERM)  # the guard clears the tree when the command dies
     guard_process_tree(close_fds=(int(sys.argv[1]),))  # from here on, this is the program's process
 
 import contextlib
@@ -49,7 +52,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from .child_process import die_with_parent
 from .engine import LogEntry, OfflineAnswers, ProgramError, RecordingMonitor, Registration, RunResult, run_program
 from .sdk_patches import SdkShapeError
 from .stack_config import Project, StackConfig
@@ -321,12 +323,12 @@ class ProgramProcess:
             # can clear the program's process tree; the program's own stdout goes to stderr, so it
             # never mixes with a report on stdout.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "offline.language_host", str(write_fd)],
+                [sys.executable, "-m", "offline.language_host", str(write_fd), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=sys.stderr.fileno() if _usable(sys.stderr) else subprocess.DEVNULL,
                 env=env,
                 pass_fds=(write_fd,),
-                preexec_fn=die_with_parent(os.getpid(), signum=signal.SIGTERM),
+                process_group=0,  # no preexec_fn: see child_process
             )
         except OSError as e:
             os.close(read_fd)

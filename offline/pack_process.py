@@ -32,7 +32,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
-from .child_process import die_with_parent, exit_code, signal_group, wait_unreaped
+from .child_process import exit_code, launch_command, signal_group, wait_unreaped
 from .errors import InputError
 from .inputs import load_yaml_mapping, os_reason
 from .pack_bootstrap import MEMO_REPORT
@@ -160,13 +160,13 @@ class PolicyPackProcess:
         self._stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         try:
             self.proc = subprocess.Popen(
-                [self.python, "-u", *entry, self.engine_address, "."],
+                launch_command([self.python, "-u", *entry, self.engine_address, "."], self.python, nice=nice),
                 cwd=self.pack_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr_file,
-                preexec_fn=die_with_parent(os.getpid(), nice),
+                process_group=0,
             )
         except OSError as e:
             self._server.stop(0)
