@@ -157,10 +157,11 @@ class PolicyPackProcess:
         # the same entry point with the same arguments.
         entry = [str(BOOTSTRAP)] if self.memo else ["-m", "pulumi.policy"]
         # A file, not a pipe: a chatty pack must never block on a full pipe.
+        self.command = [self.python, "-u", *entry, self.engine_address, "."]  # what the launcher execs
         self._stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         try:
             self.proc = subprocess.Popen(
-                launch_command([self.python, "-u", *entry, self.engine_address, "."], self.python, nice=nice),
+                launch_command(self.command, self.python, nice=nice),
                 cwd=self.pack_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -111,7 +111,7 @@ def test_pack_process_reports_the_memo(monkeypatch: pytest.MonkeyPatch, probe_pa
     process = PolicyPackProcess(probe_pack, **_deployment(True))
     try:
         process.connect()
-        assert process.memo and process.proc.args[2] == str(BOOTSTRAP)  # type: ignore[index]
+        assert process.memo and process.command[2] == str(BOOTSTRAP)
         assert process.memo_report == f"installed (pulumi-policy {SDK_VERSION})"
         assert [line for line in process.stderr.splitlines() if "request memo" in line] == [
             f"offline preview: request memo: installed (pulumi-policy {SDK_VERSION})"
@@ -122,7 +122,7 @@ def test_pack_process_reports_the_memo(monkeypatch: pytest.MonkeyPatch, probe_pa
     process = PolicyPackProcess(probe_pack, **_deployment(True))
     try:
         process.connect()
-        assert not process.memo and process.proc.args[2:4] == ["-m", "pulumi.policy"]  # type: ignore[index]
+        assert not process.memo and process.command[2:4] == ["-m", "pulumi.policy"]
         assert process.memo_report is None
     finally:
         process.close()

@@ -25,7 +25,7 @@ TOOLS: dict[str, tuple[list[str], Path]] = {
        for p in sorted([*ROOT.glob("tools/*.py"), *ROOT.glob("bench/*.py")])},
 }
 # Entry points that are not tools: run by the preview itself, with arguments it passes.
-NOT_TOOLS = {"offline/language_host.py", "offline/pack_bootstrap.py"}
+NOT_TOOLS = {"offline/language_host.py", "offline/pack_bootstrap.py", "offline/child_process.py"}  # run by the preview only
 MAIN_GUARD = re.compile(r"""^if __name__ == ["']__main__["']:""", re.MULTILINE)
 
 
