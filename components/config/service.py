@@ -130,10 +130,10 @@ class ServiceConfig(TaskConfig):
         "balancer, target group, listener rule or ingress; needs worker_reason.",
     )
     worker_reason: str | None = Field(
-        None, min_length=3, max_length=256,
+        None, min_length=10, max_length=256,
         description="Why a worker runs without a load balancer and who approved it (kind: worker only). "
-        "Becomes the policy pack's exemption tags on the ECS service; the pack honours reasons of 10 characters "
-        "or more, and in prod only with a ticket id (e.g. PLAT-1234): see policies/README.md, Exemptions.",
+        "Becomes the policy pack's exemption tags on the ECS service; at least 10 characters, the pack's "
+        "minReasonLength, and in prod a ticket id (e.g. PLAT-1234): see policies/README.md, Exemptions.",
     )
     container_port: int | None = Field(
         None, ge=1, le=65535, description="Port the main container serves HTTP on (web: required; worker: absent).",

@@ -144,7 +144,7 @@ def service(draw: Any, name: str, priority: int) -> dict[str, Any]:
             svc["autoscaling"]["memory_target"] = draw(st.floats(1, 100))
     if kind == "worker":
         svc["kind"] = "worker"
-        svc["worker_reason"] = draw(st.text(REASON_CHARS, min_size=3, max_size=60))
+        svc["worker_reason"] = draw(st.text(REASON_CHARS, min_size=10, max_size=60))
         return svc
     svc["container_port"] = draw(st.integers(1024, 9999))
     svc["routing"] = {"priority": priority, "path_patterns": draw(st.lists(

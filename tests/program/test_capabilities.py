@@ -79,12 +79,14 @@ def test_worker_has_no_load_balancer_and_carries_the_exemption(workloads: Record
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"kind": "worker", "routing": None, "container_port": None},
      "ecs-platform:services.api.worker_reason: a worker runs without a load balancer only with a reason"),
-    ({"kind": "worker", "worker_reason": "no http"},
+    ({"kind": "worker", "worker_reason": "serves no http"},
      "ecs-platform:services.api.container_port: a worker has no load balancer"),
-    ({"worker_reason": "no http"}, "ecs-platform:services.api.worker_reason: only for kind: worker"),
+    ({"worker_reason": "serves no http"}, "ecs-platform:services.api.worker_reason: only for kind: worker"),
     ({"routing": None}, "ecs-platform:services.api.routing: required key is missing"),
-    ({"kind": "worker", "worker_reason": "a\nb", "routing": None, "container_port": None},
+    ({"kind": "worker", "worker_reason": "a\nb is not a tag", "routing": None, "container_port": None},
      "ecs-platform:services.api.worker_reason: an ECS tag value"),
+    ({"kind": "worker", "worker_reason": "no http", "routing": None, "container_port": None},
+     "ecs-platform:services.api.worker_reason: String should have at least 10 characters"),
 ])
 def test_worker_config_errors_name_the_key(changes: dict[str, Any], expected: str) -> None:
     raw = dev_with("services", "api", **changes)
@@ -297,7 +299,7 @@ def test_alb_extras_config_errors_name_the_key(section: str, key: str | None, ch
 
 
 def test_worker_refuses_load_balancer_settings() -> None:
-    raw = dev_with("services", "api", kind="worker", worker_reason="no http", stickiness={},
+    raw = dev_with("services", "api", kind="worker", worker_reason="serves no http", stickiness={},
                    deployment={"deregistration_delay": 5})
     for key in ("routing", "container_port", "health_check"):
         del raw["services"]["api"][key]
