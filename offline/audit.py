@@ -27,7 +27,7 @@ from . import report
 from .engine import LogEntry
 from .pack_run import choose_policy, note_memo, start_packs
 from .stack_config import StackConfig
-from .state import DeployedStack, load_state, redact
+from .state import PROVIDER_PREFIX, DeployedStack, load_state, redact
 
 
 def audit(args: argparse.Namespace, default_pack: Path) -> report.Preview:
@@ -63,6 +63,9 @@ def audit(args: argparse.Namespace, default_pack: Path) -> report.Preview:
             for analyzer in analyzers:
                 analyzer.apply_remediations = False
             session = AnalysisSession(analyzers[0], analyzers[1:])
+            # Every provider known before any resource is sent, wherever it stands in the file
+            # (buildSnapshotProviderMap, analyze_snapshot.go:133-141).
+            session.providers.update({r.urn: r for r in deployed.registrations if r.type.startswith(PROVIDER_PREFIX)})
             analysed_at = time.perf_counter()
             for reg in deployed.registrations:
                 session.add(reg)
