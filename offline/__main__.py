@@ -1,6 +1,8 @@
 """Offline preview: run a Pulumi stack's program and policy pack with no cloud and no Pulumi CLI.
 
-Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
+Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`;
+`python -m offline analyze --state FILE ...` audits a deployed stack's `pulumi stack export` instead
+(`audit`), with the same reports and exit codes.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
 analyze each resource as it registers; AnalyzeStack; compare with the baseline; report), writing
@@ -477,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"error ({label}): {e}")
         return 2
     except Stopped as e:
-        _error(f"offline preview: stopped by {signal.Signals(e.signum).name}")
+        _error(f"offline {args.command}: stopped by {signal.Signals(e.signum).name}")
         return 128 + e.signum
     except (OSError, MemoryError) as e:  # the machine, not the inputs: no descriptor, no memory, ...
         where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
