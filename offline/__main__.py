@@ -1,6 +1,8 @@
 """Offline preview: run a Pulumi stack's program and policy pack with no cloud and no Pulumi CLI.
 
-Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`.
+Usage: `python -m offline preview [--program DIR] [--stack NAME] [--policy-pack DIR] ...`;
+`python -m offline analyze --state FILE ...` audits a deployed stack's `pulumi stack export` instead
+(`audit`), with the same reports and exit codes.
 
 Owns: argument parsing, the order of work (start the program's language host, then the packs;
 analyze each resource as it registers; AnalyzeStack; compare with the baseline; report), writing
@@ -26,10 +28,8 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
-from concurrent import futures
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Only what starting the program needs; the gRPC side (analyzer) and the report are imported
 # once the program's process runs, so their import overlaps it.
@@ -38,12 +38,13 @@ from .engine import EngineError, OfflineAnswers, ProgramError
 from .errors import InputError, OutputError, UsageError
 from .inputs import os_reason
 from .language_host import ProgramProcess
-from .policy_config import PolicyError, load_policy_config_file
+from .pack_run import PackStarts, choose_policy, note_memo, start_packs
+from .policy_config import PolicyError
 from .sdk_patches import SdkShapeError
 from .stack_config import ConfigError, load_project, load_stack_config
-from .verdict import PolicyConfigSource, shown_path
 
 if TYPE_CHECKING:
+    from . import report
     from .analyzer import Analyzer
     from .engine import Registration
     from .pack_process import PolicyPackProcess
@@ -130,7 +131,57 @@ def _parser() -> argparse.ArgumentParser:
         "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
     )
     p.add_argument("--verbose", action="store_true", help="show the traceback of an internal error")
+    _analyze_parser(sub)
     return parser
+
+
+def _analyze_parser(sub: argparse._SubParsersAction) -> None:
+    a = sub.add_parser(
+        "analyze",
+        help="run the policy pack over a deployed stack's `pulumi stack export` (an audit)",
+        description="Audit a deployed stack: every resource of a `pulumi stack export` to the pack's Analyze, "
+        "the stack to AnalyzeStack; the preview's reports and exit codes.",
+    )
+    a.add_argument("--state", type=Path, required=True, help="a `pulumi stack export` file (deployment version 3)")
+    a.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=None,
+        help="policy pack directory (default: <repo>/policies); 'none' to skip policies",
+    )
+    a.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        help="--policy-pack-config JSON (default: <pack>/config/<stack>.json when present, the stack named by the URNs)",
+    )
+    a.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when the verdict is INCOMPLETE (resources not fully checked, mandatory checks that could not run, "
+        "mandatory policies disabled by the config)",
+    )
+    a.add_argument("--json", dest="json_file", type=Path, help="write the JSON report here ('-' for stdout)")
+    a.add_argument("--markdown", type=Path, help="write the report as Markdown here")
+    a.add_argument("--organization", default="organization")
+    a.add_argument(
+        "--pack-processes",
+        type=_positive_int,
+        default=2 if (os.cpu_count() or 1) >= 2 else 1,
+        help="pack processes sharing the per-resource analysis (default: 2 on 2+ cores)",
+    )
+    a.add_argument(
+        "--pack-start-timeout",
+        type=_seconds,
+        default=60.0,
+        help="seconds allowed for a pack to start and report its port (default: 60)",
+    )
+    a.add_argument(
+        "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
+    )
+    a.add_argument("--verbose", action="store_true", help="show the traceback of an internal error")
+    # What the preview's report writing reads and an audit never has.
+    a.set_defaults(graph=None, export_state=None, baseline=None, fail_on_replace=False)
 
 
 def _seconds(text: str) -> float:
@@ -228,39 +279,6 @@ def _write(flag: str, path: Path, content: str) -> None:
         raise OutputError(f"{flag} {path}: cannot write: {os_reason(e)}") from None
 
 
-class _PackStarts:
-    """The packs' start-ups (connect, configure), in threads while the program registers.
-
-    Nothing ever waits for these threads to end: `cancel` drops the ones not begun, and closing the
-    packs ends the others (their reads see the pipe close)."""
-
-    def __init__(self, packs: list[PolicyPackProcess], start: Callable[[PolicyPackProcess], Analyzer]) -> None:
-        self._pool = futures.ThreadPoolExecutor(max_workers=len(packs), thread_name_prefix="pack-start")
-        self._futures = [self._pool.submit(start, pack) for pack in packs]
-        self.finished_at = 0.0
-        for fut in self._futures:
-            fut.add_done_callback(self._finished)
-
-    def _finished(self, _fut: futures.Future[Any]) -> None:
-        self.finished_at = max(self.finished_at, time.perf_counter())
-
-    def ready(self) -> list[Analyzer] | None:
-        """The analyzers once every pack started, else None; raises a start-up's error at once."""
-        for fut in self._futures:
-            if fut.done() and fut.exception() is not None:
-                raise fut.exception()  # type: ignore[misc]
-        return [fut.result() for fut in self._futures] if all(f.done() for f in self._futures) else None
-
-    def wait(self) -> list[Analyzer]:
-        futures.wait(self._futures, return_when=futures.FIRST_EXCEPTION)
-        analyzers = self.ready()
-        assert analyzers is not None
-        return analyzers
-
-    def cancel(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
 def preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -268,16 +286,8 @@ def preview(args: argparse.Namespace) -> int:
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
     baseline = load_baseline(args.baseline, project.name, args.stack) if args.baseline else None
-    pack_dir = args.policy_pack if args.policy_pack is not None else REPO / "policies"
-    use_pack = str(pack_dir) != "none"
-    given: dict = {}
-    config_source: PolicyConfigSource | None = None
-    if use_pack:
-        config_source = _policy_config_source(pack_dir, args.stack, args.policy_pack_config)
-        if config_source.path is not None:
-            given = load_policy_config_file(args.policy_pack_config or pack_dir / "config" / f"{args.stack}.json")
-    elif args.policy_pack_config is not None:
-        raise PolicyError(f"--policy-pack-config {args.policy_pack_config} given with --policy-pack none: no pack to configure")
+    choice = choose_policy(args.policy_pack, args.stack, args.policy_pack_config, REPO / "policies")
+    config_source = choice.source
     dry_run = args.mode == "preview"
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
@@ -293,30 +303,26 @@ def preview(args: argparse.Namespace) -> int:
     )
     deployment = dict(project=project.name, stack=args.stack, organization=args.organization, dry_run=dry_run, config=config)
     packs: list[PolicyPackProcess] = []
-    starts: _PackStarts | None = None
+    starts: PackStarts | None = None
     session = None
     analysis = None
     try:
         from . import report
         from .analysis_session import AnalysisSession
-        from .analyzer import Analyzer
-        from .pack_process import PolicyPackProcess, close_all
+        from .pack_process import close_all
 
-        if use_pack:
-            for _ in range(args.pack_processes):
-                packs.append(
-                    PolicyPackProcess(pack_dir, start_timeout=args.pack_start_timeout, nice=PACK_NICENESS, **deployment)
-                )
-
-            def start(pack: PolicyPackProcess) -> Analyzer:
-                analyzer = Analyzer(pack, rpc_timeout=args.rpc_timeout, **deployment)
-                analyzer.start(given, source=config_source.shown if config_source else "")
-                return analyzer
-
-            starts = _PackStarts(packs, start)
+        if choice.pack_dir is not None:
+            packs, starts = start_packs(
+                choice,
+                args.pack_processes,
+                deployment,
+                rpc_timeout=args.rpc_timeout,
+                start_timeout=args.pack_start_timeout,
+                nice=PACK_NICENESS,
+            )
 
         def open_session(analyzers: list[Analyzer]) -> AnalysisSession:
-            _note_memo(packs[0])
+            note_memo(packs[0])
             return AnalysisSession(analyzers[0], analyzers[1:])
 
         waiting: list[Registration] = []  # registered, not yet handed to the analysis
@@ -364,6 +370,13 @@ def preview(args: argparse.Namespace) -> int:
         project.name, args.stack, args.mode, run.registrations, analysis, logs, timings, config_source, args.strict,
         change_set,
     )
+    return write_reports(args, result)
+
+
+def write_reports(args: argparse.Namespace, result: report.Preview) -> int:
+    """Each report asked for, the text report on stdout unless another goes there; the exit code."""
+    from . import report
+
     try:
         if args.json_file:
             _write("--json", args.json_file, json.dumps(report.to_json(result), indent=2) + "\n")
@@ -390,15 +403,6 @@ def _drop_stdout() -> None:
         pass
 
 
-def _policy_config_source(pack_dir: Path, stack: str, given: Path | None) -> PolicyConfigSource:
-    """The config file applied: `--policy-pack-config` as given, else the stack's own
-    `<pack>/config/<stack>.json` when it exists, else none (the pack's defaults)."""
-    own = pack_dir / "config" / f"{stack}.json"
-    found = own.is_file()
-    path = str(given) if given is not None else shown_path(own) if found else None
-    return PolicyConfigSource(path, shown_path(own), found)
-
-
 def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
     """`--invokes` and `--stack-reference` read into the data the language host needs; a file that
     cannot be used is a config error (exit 2) naming it."""
@@ -417,15 +421,6 @@ def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
     except (InvokesFileError, StackReferenceError) as e:
         raise ConfigError(str(e)) from None
     return answers
-
-
-def _note_memo(pack: PolicyPackProcess) -> None:
-    """Say once, on stderr, when the pack runs without the request memo although it was asked for."""
-    memo = pack.memo_report
-    if pack.memo and memo is not None and not memo.startswith("installed"):
-        from .pack_bootstrap import MEMO_REPORT
-
-        print(f"{MEMO_REPORT}{memo}", file=sys.stderr)
 
 
 class Stopped(BaseException):
@@ -473,13 +468,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fail-on-replace needs --baseline (the changes it judges are against a baseline)")
     previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
+        if args.command == "analyze":
+            from .audit import audit
+
+            check_outputs(args)
+            return write_reports(args, audit(args, REPO / "policies"))
         return preview(args)
     except tuple(_LABELS) as e:
         label = next(label for cls, label in _LABELS.items() if isinstance(e, cls))
         _error(f"error ({label}): {e}")
         return 2
     except Stopped as e:
-        _error(f"offline preview: stopped by {signal.Signals(e.signum).name}")
+        _error(f"offline {args.command}: stopped by {signal.Signals(e.signum).name}")
         return 128 + e.signum
     except (OSError, MemoryError) as e:  # the machine, not the inputs: no descriptor, no memory, ...
         where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""

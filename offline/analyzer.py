@@ -92,6 +92,9 @@ class Analyzer:
         self.policies: list[dict[str, Any]] = []  # as GetAnalyzerInfo describes them, by name
         self.config: dict[str, dict[str, Any]] = {}  # the reconciled config sent with Configure
         self.remediates = True
+        # False in an audit: remediations are reported, not applied, and Analyze sees the inputs as
+        # recorded (pkg/resource/deploy/analyze_snapshot.go:210-247 in pulumi/pulumi v3.259.0).
+        self.apply_remediations = True
         self.stack_seconds = 0.0  # the last AnalyzeStack, request building included
         self._providers: dict[str, tuple[Registration, Any]] = {}
 
@@ -284,7 +287,8 @@ class Analyzer:
             elif t.HasField("properties"):
                 after = struct_to_dict(t.properties)
                 rems.append(Remediation(t.policyName, t.policyPackName, reg.urn, engine_properties(props), after))
-                props = after
+                if self.apply_remediations:
+                    props = after
         request = self._request(reg, props, providers, skip_internal=True)
         resp = self._call("Analyze", request)
         diags.extend(self._diag(d, reg.urn) for d in resp.diagnostics)

@@ -25,9 +25,11 @@ from .changes import ChangeSet
 from .changes import to_json as changes_json
 from .engine import ROOT_STACK_TYPE, LogEntry, Registration, unanalysed
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
+from .state import Unchecked
 from .verdict import PolicyConfigSource, Verdict, assess
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediate")
+AUDIT = "audit"  # the mode of `python -m offline analyze`'s reports
 # GitHub refuses comments over 65,536 characters; the PR comment (tools/pr_comment.py) adds a
 # marker and a link to this, so the Markdown report stays under this budget.
 MARKDOWN_BUDGET = 58_000
@@ -50,6 +52,9 @@ class Preview:
     config_source: PolicyConfigSource | None = None
     strict: bool = False
     changes: ChangeSet | None = field(default=None)  # with --baseline
+    # An audit (mode "audit") of a `pulumi stack export`: the file, and what it could not fully check.
+    state_file: str | None = None
+    unchecked: list[Unchecked] = field(default_factory=list)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -75,7 +80,7 @@ class Preview:
     @functools.cached_property
     def facts(self) -> Verdict:
         """PASS / FAIL / INCOMPLETE and what it rests on (see `verdict`)."""
-        return assess(self.analysis, len(self.unanalysed))
+        return assess(self.analysis, len(self.unanalysed), len(self.unchecked))
 
     @property
     def changes_blocked(self) -> bool:
@@ -104,6 +109,12 @@ def _diagnostic_key(d: Diagnostic) -> tuple[int, str, str, str]:
 
 
 def header(p: Preview) -> str:
+    if p.mode == AUDIT:
+        return (
+            f"Audit of deployed stack '{p.stack}' (project '{p.project}') from the state export {p.state_file}.\n"
+            "This is the state Pulumi recorded at the stack's last deployment, checked offline; nothing was read\n"
+            "from AWS: changes made outside Pulumi since then show only after `pulumi refresh` (see the drift workflow)."
+        )
     unknowns = (
         "computed outputs unknown" if p.mode == "preview" else "computed outputs filled with placeholders"
     )
@@ -128,7 +139,10 @@ def _children(regs: list[Registration]) -> dict[str, list[Registration]]:
 
 
 def _ops(p: Preview) -> dict[str, str]:
-    """Each resource's operation; without a baseline everything is created (a new stack)."""
+    """Each resource's operation; without a baseline everything is created (a new stack), in an
+    audit nothing changes (the stack as deployed)."""
+    if p.mode == AUDIT:
+        return {r.urn: "same" for r in p.registrations}
     if p.changes is None:
         return {}
     return {c.urn: c.op for c in p.changes.changes}
@@ -180,7 +194,8 @@ def text(p: Preview) -> str:
                     lines.append(f"    [{d.policy_name}] {d.urn}")
                     lines += [f"        {m}" for m in d.message.splitlines()]
         if a.remediations:
-            lines.append(f"  remediated ({len(a.remediations)}):")
+            verb = "would be remediated (reported, not applied)" if p.mode == AUDIT else "remediated"
+            lines.append(f"  {verb} ({len(a.remediations)}):")
             lines += [f"    [{r.policy_name}] {r.urn}" for r in p.remediations]
         if not p.diagnostics and not a.remediations:
             lines.append("  no policy violations")
@@ -188,7 +203,7 @@ def text(p: Preview) -> str:
     if warnings:
         lines += ["", "Program diagnostics:"]
         lines += [f"  {e.severity}: {e.message}" for e in warnings]
-    lines += _unanalysed_lines(p)
+    lines += _unanalysed_lines(p) + _unchecked_lines(p)
     lines += _deferred_lines(p) + _exemption_lines(p)
     lines += ["", p.verdict()]
     if p.changes_blocked and p.changes is not None:
@@ -236,6 +251,18 @@ def _exemption_lines(p: Preview) -> list[str]:
     return lines
 
 
+UNCHECKED_NOTE = "deployed resources the audit could not fully check; the verdict cannot pass them:"
+
+
+def _unchecked_lines(p: Preview) -> list[str]:
+    if not p.unchecked:
+        return []
+    lines = ["", f"Not fully checked ({len(p.unchecked)}): {UNCHECKED_NOTE}"]
+    for u in p.unchecked:
+        lines += [f"  {u.type}  {u.urn}", f"      {u.reason}"]
+    return lines
+
+
 def _unanalysed_lines(p: Preview) -> list[str]:
     if not p.unanalysed:
         return []
@@ -278,7 +305,11 @@ def to_json(p: Preview) -> dict[str, Any]:
         "project": p.project,
         "stack": p.stack,
         "mode": p.mode,
-        "note": "desired state computed offline; not a diff against the cloud",
+        "note": (
+            "deployed state as recorded in a `pulumi stack export`, checked offline; not read from the cloud"
+            if p.mode == AUDIT
+            else "desired state computed offline; not a diff against the cloud"
+        ),
         "resources": [_resource_json(r, analyzed) for r in sorted(p.registrations, key=lambda r: r.urn)],
         "diagnostics": [
             {
@@ -306,6 +337,7 @@ def to_json(p: Preview) -> dict[str, Any]:
         # The stack's outputs (secrets as secret objects): what `--stack-reference` reads back.
         "outputs": plain(engine_properties(root.outputs, True)) if (root := _root(p)) is not None else {},
         "unanalysed": [{"urn": urn, "type": type_} for urn, type_ in sorted(p.unanalysed)],
+        "unchecked": [{"urn": u.urn, "type": u.type, "reason": u.reason} for u in p.unchecked],
         "exemptions": [
             {"urn": e.urn, "policyName": e.policy_name, "reason": e.reason, "expires": e.expires}
             for e in p.facts.exemptions
@@ -317,6 +349,7 @@ def to_json(p: Preview) -> dict[str, Any]:
             "advisory": counts.get("advisory", 0),
             "remediations": len(p.analysis.remediations) if p.analysis else 0,
             "unanalysed": len(p.unanalysed),
+            "unchecked": len(p.unchecked),
             "policyPack": f"{p.analysis.pack_name}@{p.analysis.pack_version}" if p.analysis else None,
             "policyConfig": p.config_source.path if p.config_source else None,
             "disabledPolicies": p.facts.disabled,
@@ -333,6 +366,8 @@ def to_json(p: Preview) -> dict[str, Any]:
             "exitCode": p.exit_code,
         },
     }
+    if p.state_file is not None:
+        report["stateFile"] = p.state_file
     if p.changes is not None:
         cs = p.changes
         report["baseline"] = {"file": cs.baseline.file, "kind": cs.baseline.kind, "notes": cs.notes()}
@@ -414,10 +449,12 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
     counts = Counter(d.enforcement_level for d in p.diagnostics)
     f = p.facts
     cs = p.changes
-    title = f"### {_icon(p)} Offline preview: `{p.stack}`"
+    audit = p.mode == AUDIT
+    title = f"### {_icon(p)} {'Audit of deployed stack' if audit else 'Offline preview'}: `{p.stack}`"
     if cs is not None:
         title += f" — {change_report.summary(cs)}"
-    blocks = [_Block([f"<!-- offline-preview:{p.project}:{p.stack} -->", title, ""])]
+    marker = f"<!-- offline-{'audit' if audit else 'preview'}:{p.project}:{p.stack} -->"
+    blocks = [_Block([marker, title, ""])]
     if cs is not None:
         blocks.append(_Block(change_report.markdown_heading(cs)))
         if cs.warned:
@@ -427,7 +464,10 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
             blocks.append(_Block(change_report.markdown_table_head(cs), change_report.markdown_table_rows(cs),
                                  change_report.markdown_table_tail(cs), priority=3, what="changed resources"))
     blocks.append(_Block([
-        "_Desired state computed offline by running the program against a stand-in engine; "
+        (f"_Deployed state as recorded in the export `{p.state_file}`, checked offline; not read from the cloud "
+         "(changes made outside Pulumi show after `pulumi refresh`)._")
+        if audit
+        else "_Desired state computed offline by running the program against a stand-in engine; "
         + ("compared with the baseline above, " if cs is not None else "")
         + "not a diff against the cloud._",
         "",
@@ -436,7 +476,7 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
         f"| Resources | {len(p.registrations)} |",
         f"| Mandatory violations | {counts.get('mandatory', 0)} |",
         f"| Advisory violations | {counts.get('advisory', 0)} |",
-        f"| Remediations | {len(p.remediations)} |",
+        f"| {'Would be remediated' if audit else 'Remediations'} | {len(p.remediations)} |",
         f"| Policy pack | {f'{p.analysis.pack_name}@v{p.analysis.pack_version}' if p.analysis else 'none'} |",
         *([f"| Policy config | {_md_config(p.config_source)} |"] if p.config_source else []),
         *([f"| Disabled by the config | {', '.join(f'`{n}`' for n in f.disabled)} |"] if f.disabled else []),
@@ -451,6 +491,7 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
         *([f"| Changes | {'blocked by --fail-on-replace (exit 1)' if p.changes_blocked else 'not blocked'} |"]
           if cs is not None else []),
         *([f"| Not analysed (remote components) | {len(p.unanalysed)} |"] if p.unanalysed else []),
+        *([f"| Not fully checked | {len(p.unchecked)} |"] if p.unchecked else []),
         "",
         *(f"> ⚠️ {w}" for w in p.warnings),
         *([""] if p.warnings else []),
@@ -461,6 +502,13 @@ def markdown(p: Preview, budget: int = MARKDOWN_BUDGET) -> str:
              "Remote components the offline preview cannot expand: their children are missing from this report "
              "and were not checked by the policy pack.", ""],
             [f"- `{type_}` `{urn}`" for urn, type_ in sorted(p.unanalysed)], [""], priority=2, what="components",
+        ))
+    if p.unchecked:
+        blocks.append(_Block(
+            ["#### ⚠️ Not fully checked", "", UNCHECKED_NOTE[0].upper() + UNCHECKED_NOTE[1:-1] + ".", "",
+             "| Resource | Type | Why |", "|---|---|---|"],
+            [f"| `{_short(u.urn)}` | `{u.type}` | {_cell(u.reason)} |" for u in p.unchecked], [""],
+            priority=2, what="resources",
         ))
     if f.deferred:
         blocks.append(_Block(

@@ -5,7 +5,8 @@
   configured level is mandatory (or remediate) answered with the SDK's "can't run policy ...
   during preview" note (deferred to deploy), a remote component could not be expanded (its
   children were not analysed), the config disabled a policy the pack makes mandatory, or no
-  policy pack ran at all.
+  policy pack ran at all; in an audit (`python -m offline analyze`), also a deployed resource not
+  fully checked (an encrypted secret, a pending operation, deletion or replacement).
 - PASS: every mandatory check decided and held.
 
 Also reads what the policy config changed (policies disabled, or lowered below the pack's default
@@ -106,6 +107,7 @@ class Verdict:
     exemptions: list[Exemption] = field(default_factory=list)
     unanalysed: int = 0
     no_pack: bool = False
+    unchecked: int = 0  # an audit's resources not fully checked (encrypted secrets, pending operations, ...)
 
     def exit_code(self, strict: bool = False) -> int:
         return 1 if self.kind == "fail" or (self.kind == "incomplete" and strict) else 0
@@ -131,6 +133,8 @@ class Verdict:
             gaps.append(f"{self.unanalysed} remote component(s) not analysed")
         if self.disabled_mandatory:
             gaps.append(f"the policy config disabled {len(self.disabled_mandatory)} mandatory policy(ies)")
+        if self.unchecked:
+            gaps.append(f"{self.unchecked} resource(s) not fully checked")
         return gaps
 
 
@@ -141,9 +145,10 @@ def _levels(analysis: AnalysisResult) -> tuple[dict[str, str], dict[str, str]]:
     return defaults, configured
 
 
-def assess(analysis: AnalysisResult | None, unanalysed: int) -> Verdict:
+def assess(analysis: AnalysisResult | None, unanalysed: int, unchecked: int = 0) -> Verdict:
+    """`unchecked`: resources an audit could not fully check (none in a preview)."""
     if analysis is None:
-        return Verdict("incomplete", 0, 0, unanalysed=unanalysed, no_pack=True)
+        return Verdict("incomplete", 0, 0, unanalysed=unanalysed, no_pack=True, unchecked=unchecked)
     mandatory = sum(d.enforcement_level == "mandatory" for d in analysis.diagnostics)
     advisory = sum(d.enforcement_level == "advisory" for d in analysis.diagnostics)
     defaults, configured = _levels(analysis)
@@ -164,7 +169,8 @@ def assess(analysis: AnalysisResult | None, unanalysed: int) -> Verdict:
          and _RANK.get(level, 1) < _RANK.get(defaults[n], 1)),
         key=lambda x: x.policy_name,
     )
-    kind: Kind = "fail" if mandatory else "incomplete" if deferred or unanalysed or disabled_mandatory else "pass"
+    gap = deferred or unanalysed or disabled_mandatory or unchecked
+    kind: Kind = "fail" if mandatory else "incomplete" if gap else "pass"
     return Verdict(
         kind,
         mandatory,
@@ -175,4 +181,5 @@ def assess(analysis: AnalysisResult | None, unanalysed: int) -> Verdict:
         lowered=lowered,
         exemptions=list(exemptions.values()),
         unanalysed=unanalysed,
+        unchecked=unchecked,
     )

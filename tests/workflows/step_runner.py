@@ -27,7 +27,8 @@ import json, os, sys
 with open(os.environ["STEP_CALLS"], "a") as calls:
     calls.write(json.dumps({{"argv": ["{name}", *sys.argv[1:]], "cwd": os.getcwd()}}) + "\\n")
 command = " ".join(["{name}", *sys.argv[1:]])
-answers = json.loads(os.environ["STEP_ANSWERS"])
+with open(os.environ["STEP_ANSWERS"]) as f:  # a file: a reply may be larger than an environment variable may hold
+    answers = json.load(f)
 for prefix in sorted(answers, key=len, reverse=True):
     if command == prefix or command.startswith(prefix + " "):
         code, stdout = answers[prefix]
@@ -72,7 +73,8 @@ def run_step(
             stand_in.chmod(0o755)
         script = work / "script.sh"
         script.write_text(step["run"])
-        calls, outputs = work / "calls.jsonl", work / "outputs"
+        calls, outputs, replies = work / "calls.jsonl", work / "outputs", work / "answers.json"
+        replies.write_text(json.dumps(answers or {}))
         calls.write_text("")
         outputs.write_text("")
         flags = ["--noprofile", "--norc", "-eo", "pipefail"] if step.get("shell") == "bash" else ["-e"]
@@ -80,7 +82,7 @@ def run_step(
             ["bash", *flags, str(script)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             timeout=120,
             env={"PATH": f"{work}{os.pathsep}{os.environ['PATH']}", "HOME": str(work), "LC_ALL": "C.UTF-8",
-                 "GITHUB_OUTPUT": str(outputs), "STEP_CALLS": str(calls), "STEP_ANSWERS": json.dumps(answers or {}),
+                 "GITHUB_OUTPUT": str(outputs), "STEP_CALLS": str(calls), "STEP_ANSWERS": str(replies),
                  **(runner_env or {}), **env},
         )
         recorded = [json.loads(line) for line in calls.read_text().splitlines()]

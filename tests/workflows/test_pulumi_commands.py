@@ -47,7 +47,7 @@ def test_the_workflows_run_the_commands_of_the_release_loop() -> None:
     assert paths == {
         ("policy", "list"), ("install",), ("policy", "publish"),
         ("policy", "group", "list"), ("policy", "group", "new"), ("policy", "group", "edit"),
-        ("policy", "validate-config"), ("policy", "enable"), ("preview",),
+        ("policy", "validate-config"), ("policy", "enable"), ("preview",), ("stack", "export"),
     }
 
 
@@ -95,7 +95,8 @@ def test_policy_get_does_not_exist() -> None:
     (["preview", "--stack"], "--stack needs a value"),
     (["preview", "--diff=yes"], "--diff is a switch"),
     (["policy"], "`pulumi policy` needs a subcommand"),
-    (["stack", "export"], "`pulumi stack` is not in the reference"),
+    (["stack", "rm", "dev"], "`pulumi stack rm` is not in the reference"),
+    (["stack", "export", "dev"], "`pulumi stack export` takes 0..0 positional arguments, got 1"),
     (["policy", "new"], "records none of its flags"),
 ])
 def test_checker_reports_what_is_wrong(argv: list[str], problem: str) -> None:

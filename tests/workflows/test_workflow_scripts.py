@@ -315,3 +315,80 @@ def test_a_failed_preview_fails_and_leaves_the_issue_alone(tmp_path: Path, code:
     assert all(argv[:2] == ["issue", "list"] for argv in run.argvs("gh"))
     expected = "did not finish" if code is None else f"pulumi preview exited with {code}, an error rather than drift (7)"
     assert expected in run.output
+
+
+# audit.yml: `pulumi stack export` (a stand-in answering a real export) then the real
+# `python -m offline analyze` of this checkout.
+
+@pytest.fixture(scope="module")
+def dev_export(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    export = tmp_path_factory.mktemp("export") / "dev.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--mode", "update", "--export-state", str(export)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(export.read_text())
+
+
+def audit(tmp_path: Path, export_code: int, export: dict | None) -> StepRun:
+    work, runner = tmp_path / "work", tmp_path / "runner"
+    work.mkdir()
+    runner.mkdir()
+    for name in ("venv", "offline", "policies"):  # the checkout the step runs in
+        (work / name).symlink_to(ROOT / name)
+    return run_step(
+        "audit.yml", "audit", "audit", cwd=work,
+        env={"PULUMI_ACCESS_TOKEN": "token", "PULUMI_ORG": "acme", "STACK": "dev"},
+        runner_env={"RUNNER_TEMP": str(runner), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")},
+        answers={"pulumi stack export": (export_code, json.dumps(export) if export else "")},
+    )
+
+
+EXPORT = ["stack", "export", "--stack", "acme/dev", "--show-secrets", "--non-interactive"]
+
+
+def test_audit_exports_the_stack_and_reports_the_packs_verdict(tmp_path: Path, dev_export: dict) -> None:
+    run = audit(tmp_path, 0, dev_export)
+    assert run.returncode == 0, run.output
+    assert run.argvs("pulumi") == [EXPORT]
+    assert_pulumi_calls_are_valid(run)
+    report = json.loads((tmp_path / "work" / "audit" / "dev.json").read_text())
+    assert (report["mode"], report["summary"]["verdict"], report["summary"]["policyConfig"]) == (
+        "audit", "pass", "policies/config/dev.json")
+    assert "PASS: no mandatory policy violations" in run.output
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("<!-- offline-audit:ecs-platform:dev -->\n### ✅ Audit of deployed stack: `dev`")
+    assert list((tmp_path / "runner").iterdir()) == []  # the export (secrets in plaintext) is gone
+
+
+def test_audit_fails_on_a_deployed_violation_and_keeps_the_reports(tmp_path: Path, dev_export: dict) -> None:
+    export = json.loads(json.dumps(dev_export))
+    task = next(r for r in export["deployment"]["resources"] if r["type"] == "aws:ecs/taskDefinition:TaskDefinition")
+    containers = json.loads(task["inputs"]["containerDefinitions"])
+    del containers[0]["logConfiguration"]
+    task["inputs"]["containerDefinitions"] = json.dumps(containers)
+    run = audit(tmp_path, 0, export)
+    assert run.returncode == 1
+    assert "::error title=audit dev::mandatory policy violations in what is deployed on dev" in run.output
+    report = json.loads((tmp_path / "work" / "audit" / "dev.json").read_text())
+    assert [d["policyName"] for d in report["diagnostics"] if d["enforcementLevel"] == "mandatory"] == [
+        "ecs-container-logging-required"]
+    assert "### ❌ Audit of deployed stack: `dev`" in (tmp_path / "summary.md").read_text()
+    assert list((tmp_path / "runner").iterdir()) == []
+
+
+def test_audit_of_an_unreadable_export_is_an_error_not_a_verdict(tmp_path: Path) -> None:
+    run = audit(tmp_path, 0, {"version": 4, "deployment": {}})
+    assert run.returncode == 2
+    assert "deployment version 4 is not supported" in run.output
+    assert "::error title=audit dev::the audit of dev exited with 2: an error, not a verdict" in run.output
+    assert not (tmp_path / "summary.md").exists()
+
+
+def test_a_failed_export_stops_before_the_audit(tmp_path: Path) -> None:
+    run = audit(tmp_path, 255, None)
+    assert run.returncode == 255
+    assert run.argvs("pulumi") == [EXPORT]
+    assert not (tmp_path / "work" / "audit" / "dev.json").exists()
+    assert list((tmp_path / "runner").iterdir()) == []

@@ -30,7 +30,8 @@ def load(name: str) -> dict:
 
 def test_workflows_exist() -> None:
     names = {p.name for p in WORKFLOWS}
-    assert {"pull-request.yml", "deploy.yml", "pulumi-up.yml", "policy-pack.yml", "policy-enable.yml", "drift.yml"} <= names
+    assert {"pull-request.yml", "deploy.yml", "pulumi-up.yml", "policy-pack.yml", "policy-enable.yml", "drift.yml",
+            "audit.yml"} <= names
 
 
 def test_workflows_match_github_schema() -> None:
@@ -161,6 +162,22 @@ def test_drift_detection_runs_daily_for_every_stack_with_least_privilege() -> No
     assert "vars.PULUMI_ORG != ''" in preview["if"] and "vars.AWS_PREVIEW_ROLE_ARN != ''" in preview["if"]
     aws = next(s for s in preview["steps"] if "configure-aws-credentials" in s.get("uses", ""))
     assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}" and "aws-access-key-id" not in aws["with"]
+
+
+def test_audit_runs_weekly_for_every_stack_reading_only_the_state() -> None:
+    workflow = load("audit.yml")
+    assert workflow[True]["schedule"], "audit.yml runs on a schedule"  # PyYAML reads `on:` as True
+    job = workflow["jobs"]["audit"]
+    assert set(job["strategy"]["matrix"]["stack"]) == stack_files(), "audit.yml: matrix must list every stack"
+    assert job["strategy"]["fail-fast"] is False
+    # The state comes from Pulumi Cloud: no cloud credentials, no token for GitHub writes.
+    assert job["permissions"] == {"contents": "read"}
+    assert not any("configure-aws-credentials" in s.get("uses", "") for s in job["steps"])
+    audit = next(s for s in job["steps"] if s.get("id") == "audit")
+    assert audit["env"]["STACK"] == "${{ matrix.stack }}"
+    assert "--policy-pack-config \"policies/config/$STACK.json\"" in audit["run"]
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["if"] == "${{ !cancelled() }}" and upload["with"]["path"] == "audit/"
 
 
 def test_deploy_is_gated_serialised_and_policy_enforced() -> None:
