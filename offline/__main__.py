@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--graph", choices=("mermaid", "dot"), help="print the resource graph instead of the text report"
     )
-    p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
+    p.add_argument(
+        "--export-state", type=Path, help="write a Pulumi state export (deployment v3) here (--mode update only)"
+    )
     p.add_argument(
         "--baseline",
         type=Path,
@@ -112,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ORG/PROJECT/STACK=FILE",
         help="outputs of a referenced stack (a JSON of outputs, a JSON report or a state export); repeatable",
+    )
+    p.add_argument(
+        "--stack-tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tag of the stack, sent to the pack (besides pulumi:project, pulumi:runtime, pulumi:description "
+        "and the git remote's vcs:* tags, as Pulumi Cloud sets them); repeatable",
     )
     p.add_argument(
         "--pack-processes",
@@ -265,6 +275,11 @@ def preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     check_outputs(args)
+    if args.export_state is not None and args.mode == "preview":
+        raise UsageError(
+            "--export-state needs --mode update: a preview's ids and computed outputs are unknown, so its "
+            "export would not be a real state (`pulumi stack import` would record made-up values)"
+        )
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
     baseline = load_baseline(args.baseline, project.name, args.stack) if args.baseline else None
@@ -279,6 +294,8 @@ def preview(args: argparse.Namespace) -> int:
     elif args.policy_pack_config is not None:
         raise PolicyError(f"--policy-pack-config {args.policy_pack_config} given with --policy-pack none: no pack to configure")
     dry_run = args.mode == "preview"
+    tags = _stack_tags(args, project, config) if use_pack else {}
+    old_urns = frozenset(baseline.resources) if baseline is not None else frozenset()
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
     answers = offline_answers(args, project.name)
@@ -309,7 +326,9 @@ def preview(args: argparse.Namespace) -> int:
                 )
 
             def start(pack: PolicyPackProcess) -> Analyzer:
-                analyzer = Analyzer(pack, rpc_timeout=args.rpc_timeout, **deployment)
+                analyzer = Analyzer(
+                    pack, rpc_timeout=args.rpc_timeout, old_urns=old_urns, stack_tags=tags, **deployment
+                )
                 analyzer.start(given, source=config_source.shown if config_source else "")
                 return analyzer
 
@@ -397,6 +416,18 @@ def _policy_config_source(pack_dir: Path, stack: str, given: Path | None) -> Pol
     found = own.is_file()
     path = str(given) if given is not None else shown_path(own) if found else None
     return PolicyConfigSource(path, shown_path(own), found)
+
+
+def _stack_tags(args: argparse.Namespace, project: Any, config: Any) -> dict[str, str]:
+    """The stack's tags for the pack (offline/stack_tags.py); a bad `--stack-tag` is a usage error."""
+    from .stack_tags import StackTagError, stack_tags
+
+    try:
+        return stack_tags(
+            project.name, project.runtime, project.description, project.directory, config.values, args.stack_tag
+        )
+    except StackTagError as e:
+        raise UsageError(str(e)) from None
 
 
 def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:
