@@ -311,3 +311,27 @@ def test_a_policys_exception_names_the_policy_and_its_message(tmp_path: Path) ->
     assert "-validation' failed on " in stderr and "AssertionError (at __main__.py:" in stderr, stderr
     assert "): Missing key: foo (pulumi up: error: " in stderr, stderr
     assert "Exception calling application: Missing key: foo)" in stderr, stderr
+
+
+def test_an_alias_that_matched_the_old_state_reaches_the_pack(tmp_path: Path) -> None:
+    """resource_options (:519) on a stack whose old state (`--baseline`, a `pulumi stack export`)
+    has the aliased resource under its old name: the pack sees that alias, in both modes (the
+    scenario `resource_options-1` checks that it sees none on a new stack)."""
+    s = Scenario("resource_options", 1, 519, config={"oldState": "true"})
+    old = f"urn:pulumi:{STACK}::{s.case}::{PY_DYNAMIC}::old-name-for-aliased"
+    export = {"version": 3, "deployment": {"manifest": {}, "resources": [
+        {"urn": f"urn:pulumi:{STACK}::{s.case}::pulumi:pulumi:Stack::{s.case}-{STACK}", "type": "pulumi:pulumi:Stack",
+         "custom": False},
+        {"urn": old, "type": PY_DYNAMIC, "custom": True, "id": "0", "inputs": {}},
+    ]}}  # fmt: skip
+    baseline = tmp_path / "export.json"
+    baseline.write_text(json.dumps(export))
+    runs = {}
+    for mode in MODES:
+        (tmp_path / mode).mkdir()
+        runs[mode] = _start([*_prepare(tmp_path / mode, s), "--mode", mode, "--baseline", str(baseline)], s)
+    for mode, proc in runs.items():
+        stdout, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, f"{mode}\n{stdout[-3000:]}\n{stderr}"
+        report = json.loads((tmp_path / mode / "report.json").read_text())
+        assert report["diagnostics"] == [] and report["summary"]["verdict"] == "pass"

@@ -22,8 +22,10 @@ BY_NAME = {
     "deleteBeforeReplaceNotSet": {},
     "deleteBeforeReplaceTrue": {"delete_before_replace": True},
     "deleteBeforeReplaceFalse": {"delete_before_replace": False},
-    # The engine sends only an alias that matched the old state: none on a new stack.
-    "aliased": {},
+    # The engine sends only an alias that matched the old state: none on a new stack; with an old
+    # state that has the old name (`oldState`, not upstream's), that alias, as upstream's comment
+    # says it would be.
+    "aliased": {"aliases": [urn(DYNAMIC, "old-name-for-aliased")]} if Config().get_bool("oldState") else {},
     "timeouts": {"timeouts": (60, 120, 180)},
     "timeouts-create": {"timeouts": (240, 0, 0)},
     "timeouts-update": {"timeouts": (0, 300, 0)},
