@@ -41,7 +41,7 @@ from .language_host import ProgramProcess
 from .pack_run import PackStarts, choose_policy, note_memo, start_packs
 from .policy_config import PolicyError
 from .sdk_patches import SdkShapeError
-from .stack_config import ConfigError, load_project, load_stack_config
+from .stack_config import ConfigError, Project, StackConfig, load_project, load_stack_config
 
 if TYPE_CHECKING:
     from . import report
@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--graph", choices=("mermaid", "dot"), help="print the resource graph instead of the text report"
     )
-    p.add_argument("--export-state", type=Path, help="write a Pulumi state export (deployment v3) here")
+    p.add_argument(
+        "--export-state", type=Path, help="write a Pulumi state export (deployment v3) here (--mode update only)"
+    )
     p.add_argument(
         "--baseline",
         type=Path,
@@ -113,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ORG/PROJECT/STACK=FILE",
         help="outputs of a referenced stack (a JSON of outputs, a JSON report or a state export); repeatable",
+    )
+    p.add_argument(
+        "--stack-tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tag of the stack, sent to the pack (besides pulumi:project, pulumi:runtime, pulumi:description "
+        "and the git remote's vcs:* tags, as Pulumi Cloud sets them); repeatable",
     )
     p.add_argument(
         "--pack-processes",
@@ -283,12 +293,19 @@ def preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     check_outputs(args)
+    if args.export_state is not None and args.mode == "preview":
+        raise UsageError(
+            "--export-state needs --mode update: a preview's ids and computed outputs are unknown, so its "
+            "export would not be a real state (`pulumi stack import` would record made-up values)"
+        )
     project = load_project(args.program)
     config = load_stack_config(project, args.stack)
     baseline = load_baseline(args.baseline, project.name, args.stack) if args.baseline else None
     choice = choose_policy(args.policy_pack, args.stack, args.policy_pack_config, REPO / "policies")
     config_source = choice.source
     dry_run = args.mode == "preview"
+    tags = _stack_tags(args, project, config) if choice.pack_dir is not None else {}
+    old_urns = frozenset(baseline.resources) if baseline is not None else frozenset()
     # The program runs in a language-host process of its own, started first; each resource it
     # registers is analyzed while it goes on (the engine's order), on the other core.
     answers = offline_answers(args, project.name)
@@ -319,6 +336,8 @@ def preview(args: argparse.Namespace) -> int:
                 rpc_timeout=args.rpc_timeout,
                 start_timeout=args.pack_start_timeout,
                 nice=PACK_NICENESS,
+                old_urns=old_urns,
+                stack_tags=tags,
             )
 
         def open_session(analyzers: list[Analyzer]) -> AnalysisSession:
@@ -401,6 +420,18 @@ def _drop_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _stack_tags(args: argparse.Namespace, project: Project, config: StackConfig) -> dict[str, str]:
+    """The stack's tags for the pack (offline/stack_tags.py); a bad `--stack-tag` is a usage error."""
+    from .stack_tags import StackTagError, stack_tags
+
+    try:
+        return stack_tags(
+            project.name, project.runtime, project.description, project.directory, config.values, args.stack_tag
+        )
+    except StackTagError as e:
+        raise UsageError(str(e)) from None
 
 
 def offline_answers(args: argparse.Namespace, project: str) -> OfflineAnswers:

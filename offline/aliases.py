@@ -92,3 +92,15 @@ def alias_urns(
                 alias_name = urn_name(parent_alias) + child_name[len(parent_name):]
             found.append(new_urn(stack, project, qualified_type(parent_alias), child_type, alias_name))
     return [a for a in dict.fromkeys(found) if a != urn]
+
+
+def aliases_sent(urn: str, aliases: Iterable[str], old_urns: frozenset[str] | set[str]) -> list[str]:
+    """The aliases the engine hands a policy pack for a resource: only the one that found its old
+    state (`getOldResource` records that alias alone as the new state's `Aliases`,
+    pkg/resource/deploy/step_generator.go:771-775 and 825; the analyzer options read
+    `new.GetAliases()`, :1418). None on a new stack, nor when the resource's own URN is in the
+    old state; `old_urns` is the baseline's URNs (empty without one)."""
+    if urn in old_urns:
+        return []
+    found = next((a for a in aliases if a in old_urns), None)
+    return [found] if found is not None else []

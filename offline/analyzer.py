@@ -18,6 +18,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format
 
 from .engine import Registration
+from .pack_bootstrap import FAILURE_PREFIX
 from .policy_config import LEVELS, PolicyError, reconcile_config
 from .properties import dict_to_struct, engine_properties, struct_to_dict
 from .proto_mapping import level_name, level_value, resource_options, severity_name
@@ -59,6 +60,23 @@ class AnalysisResult:
     analyzed_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> after remediation
 
 
+def policy_failure(details: str) -> dict[str, str] | None:
+    """What a policy's exception told through the pack's failure guard (`pack_bootstrap`):
+    policy, type, message, at; None for any other failure."""
+    import json
+
+    _, sep, told = details.partition(FAILURE_PREFIX)
+    if not sep:
+        return None
+    try:
+        value = json.loads(told)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("policy", "type", "message", "at")):
+        return None
+    return value
+
+
 class Analyzer:
     """One configured pack; methods mirror the engine's calls."""
 
@@ -74,8 +92,12 @@ class Analyzer:
         rpc_timeout: float = 60.0,
         stub: Any = None,
         parallel: int = min(4, os.cpu_count() or 1),
+        old_urns: frozenset[str] = frozenset(),
+        stack_tags: dict[str, str] | None = None,
     ) -> None:
-        """`stub` replaces the process's gRPC stub (tests drive an in-process servicer the same way)."""
+        """`stub` replaces the process's gRPC stub (tests drive an in-process servicer the same way);
+        `old_urns` are the baseline's URNs (the old state aliases are matched against);
+        `stack_tags` are sent with ConfigureStack."""
         self.process, self.timeout, self.parallel = process, rpc_timeout, max(1, parallel)
         self.stub = stub if stub is not None else process.connect()  # type: ignore[union-attr]
         self.pack_dir = str(process.pack_dir) if process else ""
@@ -88,6 +110,8 @@ class Analyzer:
             config=config.values,
             secret_keys=sorted(config.secret_keys),
         )
+        self.old_urns = old_urns
+        self.stack_tags = dict(stack_tags or {})
         self.info: Any = None
         self.policies: list[dict[str, Any]] = []  # as GetAnalyzerInfo describes them, by name
         self.config: dict[str, dict[str, Any]] = {}  # the reconciled config sent with Configure
@@ -105,14 +129,28 @@ class Analyzer:
         try:
             return getattr(self.stub, method)(request, timeout=self.timeout)
         except grpc.RpcError as e:
-            raise self._failure(method, e) from e
+            raise self._failure(method, e, getattr(request, "urn", "")) from e
 
-    def _failure(self, method: str, error: grpc.RpcError) -> PolicyError:
+    def _failure(self, method: str, error: grpc.RpcError, urn: str = "") -> PolicyError:
         if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-            reason = f"did not answer within {self.timeout:g} s (--rpc-timeout)"
-        else:
-            reason = f"failed: {error.details() or error.code()}"
-        return PolicyError(f"policy pack {method} {reason}" + self._stderr_tail())
+            return PolicyError(
+                f"policy pack {method} did not answer within {self.timeout:g} s (--rpc-timeout)" + self._stderr_tail()
+            )
+        details = error.details() or str(error.code())
+        told = policy_failure(details)
+        if told is None:
+            return PolicyError(f"policy pack {method} failed: {details}" + self._stderr_tail())
+        name = self.info.name if self.info is not None else "the pack"
+        where = f" on {urn}" if urn else ""
+        at = f" (at {told['at']})" if told["at"] else ""
+        message = f": {told['message']}" if told["message"] else ""
+        # What the CLI prints for the same failure (step_generator.go:1440, analyze_snapshot.go:67;
+        # AnalyzeStack's error as is): gRPC's "Exception calling application: " and str(e).
+        cli = {"Remediate": "failed to run remediation: ", "Analyze": "failed to run policy: "}.get(method, "")
+        return PolicyError(
+            f"policy pack {name} {getattr(self, 'version', '')}: policy '{told['policy']}' failed{where}: "
+            f"{told['type']}{at}{message} (pulumi up: error: {cli}Exception calling application: {told['message']})"
+        )
 
     def start(
         self, given_config: dict[str, dict[str, Any]], source: str = ""
@@ -140,6 +178,7 @@ class Analyzer:
                     dry_run=s["dry_run"],
                     config=s["config"],
                     config_secret_keys=s["secret_keys"],
+                    tags=self.stack_tags,
                 ),
                 timeout=self.timeout,
             )
@@ -222,7 +261,7 @@ class Analyzer:
             urn=reg.urn,
             name=reg.name,
             properties=dict_to_struct(engine_properties(props, skip_internal)),
-            options=resource_options(reg),
+            options=resource_options(reg, self.old_urns),
         )
         prov = providers.get(reg.provider.rsplit("::", 1)[0]) if reg.provider else None
         if prov is not None:
@@ -331,6 +370,6 @@ class Analyzer:
             resp = self.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), timeout=self.timeout)
         except grpc.RpcError as e:
             if e.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise self._failure("AnalyzeStack", e) from e
+                raise self._failure("AnalyzeStack", e, "the stack (AnalyzeStack)") from e
             return []
         return [self._diag(d, d.urn if d.urn in known_urns else root_urn) for d in resp.diagnostics]

@@ -23,6 +23,7 @@ import contextlib
 import functools
 import gc
 import os
+import re
 import runpy
 import sys
 import sysconfig
@@ -37,11 +38,30 @@ from typing import Any, TypeVar
 from google.protobuf import empty_pb2
 
 from . import durations, fakes, invokes, provider_check, sdk_patches, stack_references
-from .properties import UNKNOWN, contains_unknown, dict_to_struct, struct_to_dict
+from .properties import UNKNOWN, contains_unknown, dict_to_struct, secret, struct_to_dict
 from .stack_config import Project, StackConfig, disabled_default_providers
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+# pkg/resource/deploy/target.go:40-43 (isDynamicProvider)
+DYNAMIC_PROVIDER_PACKAGES = frozenset({"pulumi-nodejs", "pulumi-python"})
+_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
+)
 T = TypeVar("T")
+
+
+class VersionError(ValueError):
+    """A provider version that is not semver (the engine's message)."""
+
+
+def provider_version(text: str) -> str:
+    """A requested plugin version as the engine writes it into a provider's inputs
+    (`providers.SetProviderVersion`, pkg/resource/deploy/providers/registry.go:166, after
+    `semver.Parse` in source_eval.go:2670-2675); raises VersionError for what `semver.Parse` refuses."""
+    if _SEMVER.fullmatch(text) is None:
+        raise VersionError(f"passed invalid version: {text!r} is not a semantic version")
+    return text
 
 
 class ProgramError(Exception):
@@ -280,13 +300,7 @@ class RecordingMonitor:
         with self._lock:
             reg = self.registrations.get(urn)
             if reg is None:
-                inputs: dict[str, Any] = dict(self.config.namespace(pkg))
-                for key in list(inputs):
-                    if f"{pkg}:{key}" in self.config.secret_keys:
-                        inputs[key] = {
-                            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-                            "value": inputs[key],
-                        }
+                inputs = self._package_config(pkg)
                 if version:
                     inputs["version"] = version
                 pid = UNKNOWN if self.dry_run else fakes.fake_id(type_, name, urn)
@@ -303,6 +317,21 @@ class RecordingMonitor:
                 self.registrations[urn] = created = reg
                 self._recorded(created)
         return f"{reg.urn}::{reg.id}"
+
+    def _package_config(self, pkg: str) -> dict[str, Any]:
+        """A default provider's inputs from the stack config (`Target.GetPackageConfig`,
+        pkg/resource/deploy/target.go:45-70): the package's own keys without their namespace; a
+        dynamic provider's (`pulumi-nodejs`, `pulumi-python`) gets every key, namespace kept.
+        Secret values stay secrets."""
+        dynamic = pkg in DYNAMIC_PROVIDER_PACKAGES
+        prefix = pkg + ":"
+        inputs: dict[str, Any] = {}
+        for key, value in self.config.values.items():
+            if not dynamic and not key.startswith(prefix):
+                continue
+            name = key if dynamic else key[len(prefix):]
+            inputs[name] = secret(value) if key in self.config.secret_keys else value
+        return inputs
 
     @staticmethod
     def _package(type_: str) -> str:
@@ -339,9 +368,11 @@ class RecordingMonitor:
         inputs = struct_to_dict(req.object)
         if (req.custom or req.remote) and not req.type.startswith("pulumi:providers:"):
             self._load_class(req.type)
-        checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith("pulumi:providers:")
+        checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith(PROVIDER_TYPE_PREFIX)
         if checked:
             inputs = self._check(req.type, req.name, urn, inputs)
+        if req.custom and req.type.startswith(PROVIDER_TYPE_PREFIX):
+            inputs = self._explicit_provider_inputs(req, urn, inputs)
         parent_reg = self.registrations.get(req.parent) if req.parent else None
         options: dict[str, Any] = {}
         protect = (
@@ -425,6 +456,17 @@ class RecordingMonitor:
                 for k, v in property_dependencies.items()
             },
         )
+
+    def _explicit_provider_inputs(self, req: Any, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """An explicit provider's inputs as the engine records them (source_eval.go:2669-2681): the
+        requested plugin version is written into them, so a pack sees `props["version"]`. (The
+        stack config is not: only default providers read it.)"""
+        if req.version:
+            try:
+                inputs = {**inputs, "version": provider_version(req.version)}
+            except VersionError as e:
+                raise self.fail(f"{urn}: {e}") from None
+        return inputs
 
     def _custom_timeouts(self, req: Any, urn: str) -> dict[str, float]:
         """The custom timeouts in seconds, as the engine converts them (and as analyzers receive

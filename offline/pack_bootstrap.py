@@ -22,6 +22,7 @@ module's functions behave exactly as the SDK's. Upstream fix: convert once per r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
@@ -224,6 +225,100 @@ def _install() -> tuple[bool, str]:
     return True, f"installed (pulumi-policy {version})"
 
 
+# ---- which policy failed ---------------------------------------------------------------------------
+#
+# pulumi_policy lets a policy's exception escape the servicer, so gRPC answers only
+# "Exception calling application: <str(e)>": no policy name, and nothing at all for a bare
+# `assert`. Under the offline preview each policy's validate and remediate are guarded so that
+# such an exception carries the policy's name, the exception's type and the pack's line that
+# raised it, as one line after FAILURE_PREFIX that the preview reads back (`analyzer`). The
+# pack's own exceptions for the engine (unknown values, not applicable) pass unchanged.
+
+FAILURE_PREFIX = "offline-policy-failure:"
+_GUARD = "__offline_failure_guard__"
+
+
+class PolicyFailure(Exception):
+    """A policy's exception, told as FAILURE_PREFIX + JSON {policy, type, message, at}."""
+
+    def __init__(self, policy: str, error: BaseException) -> None:
+        import json
+        import traceback
+
+        here = os.path.realpath(os.getcwd()) + os.sep
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.realpath(f.filename).startswith(here)]
+        at = f"{os.path.relpath(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+        message = str(error).strip()
+        super().__init__(
+            FAILURE_PREFIX
+            + json.dumps({"policy": policy, "type": type(error).__name__, "message": message, "at": at}, sort_keys=True)
+        )
+
+
+def _guarded(fn: Callable[..., Any], policy: str, passthrough: tuple[type[BaseException], ...]) -> Callable[..., Any]:
+    import inspect
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+        except passthrough:
+            raise
+        except Exception as e:
+            raise PolicyFailure(policy, e) from e
+        if not inspect.isawaitable(result):
+            return result
+
+        async def wait() -> Any:
+            try:
+                return await result
+            except passthrough:
+                raise
+            except Exception as e:
+                raise PolicyFailure(policy, e) from e
+
+        return wait()
+
+    setattr(call, _GUARD, True)
+    return call
+
+
+def install_failure_guard(policy_module: types.ModuleType) -> bool:
+    """Guard the policies of every servicer of `policy_module` when it first serves a call;
+    False (nothing changed) when this pulumi_policy does not have the expected shape."""
+    servicer = getattr(policy_module, _SERVICER, None)
+    attribute = f"_{_SERVICER.lstrip('_')}__policies"  # the name `self.__policies` is mangled to
+    passthrough = tuple(
+        cls for cls in (getattr(policy_module, "UnknownValueError", None), getattr(policy_module, "_NotApplicableError", None))
+        if isinstance(cls, type)
+    )
+    if not isinstance(servicer, type) or len(passthrough) != 2:
+        return False
+
+    def guard(owner: Any) -> None:
+        for pol in getattr(owner, attribute, None) or ():
+            name = getattr(pol, "name", None)
+            for method in ("validate", "remediate"):
+                fn = getattr(pol, method, None)
+                if isinstance(name, str) and callable(fn) and not getattr(fn, _GUARD, False):
+                    with contextlib.suppress(AttributeError, TypeError):
+                        setattr(pol, method, _guarded(fn, name, passthrough))
+
+    for call_name in _SERVICER_CALLS:
+        real = servicer.__dict__.get(call_name)
+        if real is None or getattr(real, _GUARD, False):
+            continue
+
+        def wrapper(self: Any, request: Any, context: Any, _real: Callable[..., Any] = real) -> Any:
+            guard(self)
+            return _real(self, request, context)
+
+        functools.update_wrapper(wrapper, real)
+        setattr(wrapper, _GUARD, True)
+        setattr(servicer, call_name, wrapper)
+    return True
+
+
 def _report(message: str) -> None:
     """Tell the preview on stderr (a file it reads once the pack has printed its port). Not through
     the engine's Log service: a gRPC channel opened and closed before the pack's own server starts
@@ -236,6 +331,10 @@ def main() -> None:
         sys.exit("usage: pack_bootstrap.py <engine address> <program directory>")
     _installed, message = _install()
     _report(message)
+    with contextlib.suppress(Exception):  # a pulumi_policy of another shape: its own message only
+        import pulumi_policy.policy as policy_module
+
+        install_failure_guard(policy_module)
     # As `python -u -m pulumi.policy <engine> .` does: the working directory first on sys.path in
     # place of this file's (never the preview's modules), argv[0] the module's file.
     if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):

@@ -98,9 +98,12 @@ def start_packs(
     rpc_timeout: float,
     start_timeout: float,
     nice: int = 0,
+    old_urns: frozenset[str] = frozenset(),
+    stack_tags: dict[str, str] | None = None,
 ) -> tuple[list[PolicyPackProcess], PackStarts]:
     """`count` processes of the chosen pack for `deployment` (project, stack, organization,
-    dry_run, config), each analyzer configured alike in its own thread. The caller stops the
+    dry_run, config), each analyzer configured alike in its own thread (`old_urns`: the baseline's
+    URNs, which aliases are matched against; `stack_tags`: sent with ConfigureStack). The caller stops the
     processes (`close_all`) and cancels the starts on every exit path; the processes are returned
     as soon as each is spawned, so a failure part-way leaves none unaccounted for."""
     from .analyzer import Analyzer
@@ -111,7 +114,7 @@ def start_packs(
     packs: list[PolicyPackProcess] = []
 
     def start(pack: PolicyPackProcess) -> Analyzer:
-        analyzer = Analyzer(pack, rpc_timeout=rpc_timeout, **deployment)
+        analyzer = Analyzer(pack, rpc_timeout=rpc_timeout, old_urns=old_urns, stack_tags=stack_tags, **deployment)
         analyzer.start(choice.given, source=source)
         return analyzer
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .cli_messages import config_error_line
+from .cli_messages import message as cli_message
 from .errors import InputError
 from .inputs import parse_json, read_text
 
@@ -148,27 +150,24 @@ def reconcile_config(
             full["additionalProperties"] = False
         doc = result[p["name"]]["properties"] or {}
         for err in jsonschema.Draft7Validator(full).iter_errors(doc):
-            where = ".".join(str(x) for x in err.absolute_path)
-            for message in _messages(err, full):
-                errors.append(
-                    f"validating policy config: {pack} {version}  {p['name']}: "
-                    f"{where + ': ' if where else ''}{message}"
-                )
+            errors.extend(config_error_line(pack, version, p["name"], message) for message in _messages(err, full))
     if errors:
         raise PolicyError("\n".join(sorted(errors)))
     return result
 
 
 def _messages(err: Any, schema: dict[str, Any]) -> list[str]:
-    """jsonschema's message, with the closest allowed name for an unknown setting or enum value."""
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+    """The CLI's wording of a schema error (`cli_messages`), with the closest allowed value for an
+    enum; an unknown setting (refused here only, see `closed`) names the closest setting."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict) and not err.absolute_path:
         allowed = [k for k in schema.get("properties", {}) if k != "enforcementLevel"]
         settings = f"its settings are {', '.join(allowed)}" if allowed else "it has no settings"
         return [
             f"unknown setting {key!r}{did_you_mean(key, allowed)}; {settings}"
             for key in sorted(set(err.instance) - set(schema.get("properties", {})))
         ]
+    text = cli_message(err)
     if err.validator == "enum" and isinstance(err.instance, str):
         values = [v for v in err.validator_value if isinstance(v, str)]
-        return [f"{err.instance!r} is not one of the allowed values{did_you_mean(err.instance, values)}"]
-    return [err.message]
+        text += did_you_mean(err.instance, values)
+    return [text]

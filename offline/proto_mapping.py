@@ -51,11 +51,14 @@ def severity_name(value: int) -> str:
     return _severity_names().get(value, "")
 
 
-def resource_options(reg: Registration) -> Any:
+def resource_options(reg: Registration, old_urns: frozenset[str] = frozenset()) -> Any:
     """The options of a registration as the engine sends them in Analyze and AnalyzeStack
-    (`marshalResourceOptions`): custom timeouts in seconds (the monitor converted the program's
-    duration strings as the engine does), aliases as URNs."""
+    (`marshalResourceOptions`, pkg/resource/plugin/analyzer_plugin.go:737-763): custom timeouts in
+    seconds (the monitor converted the program's duration strings as the engine does), and of
+    the aliases only the one that matched the old state (`old_urns`, the baseline's URNs)."""
     from pulumi.runtime import proto
+
+    from .aliases import aliases_sent
 
     o = reg.options
     ct = o.get("customTimeouts") or {}
@@ -65,7 +68,7 @@ def resource_options(reg: Registration) -> Any:
         deleteBeforeReplace=bool(o.get("deleteBeforeReplace")),
         deleteBeforeReplaceDefined="deleteBeforeReplace" in o,
         additionalSecretOutputs=o.get("additionalSecretOutputs", []),
-        aliases=o.get("aliases", []),
+        aliases=aliases_sent(reg.urn, o.get("aliases", ()), old_urns),
         customTimeouts=proto.AnalyzerResourceOptions.CustomTimeouts(
             create=float(ct.get("create", 0.0)),
             update=float(ct.get("update", 0.0)),

@@ -614,6 +614,15 @@ def _state_value(value: Any) -> Any:
     return plain(value)
 
 
+MANIFEST_VERSION = "offline-preview"
+
+
+def manifest_magic(version: str) -> str:
+    """The manifest's integrity check, which `pulumi stack import` verifies: the SHA-256 (hex) of
+    the manifest's version (`Manifest.NewMagic`, pkg/resource/deploy/manifest.go:84-89)."""
+    return hashlib.sha256(version.encode("utf-8")).hexdigest()
+
+
 def export_state(p: Preview) -> dict[str, Any]:
     """A `pulumi stack export` document (deployment version 3) of the recorded stack."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
@@ -658,7 +667,7 @@ def export_state(p: Preview) -> dict[str, Any]:
     return {
         "version": 3,
         "deployment": {
-            "manifest": {"time": now, "magic": "", "version": "offline-preview"},
+            "manifest": {"time": now, "magic": manifest_magic(MANIFEST_VERSION), "version": MANIFEST_VERSION},
             "resources": resources,
         },
     }

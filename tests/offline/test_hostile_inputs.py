@@ -413,7 +413,7 @@ CASES = [
     Case("--markdown into a directory", "outputs", output_into("--markdown", existing_dir), 2,
          "error (output error): --markdown {tmp}/out: is a directory"),
     Case("--export-state into a missing folder", "outputs",
-         output_into("--export-state", lambda tmp: tmp / "no" / "s.json"), 2,
+         lambda tmp: [*output_into("--export-state", lambda tmp: tmp / "no" / "s.json")(tmp), "--mode", "update"], 2,
          "error (output error): --export-state {tmp}/no/s.json: folder {tmp}/no does not exist"),
     Case("two reports into one file", "outputs", same_file_twice, 2,
          "error (usage error): --json and --markdown both write to {tmp}/r.out"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -271,9 +272,12 @@ def test_markdown_comment(tmp_path: Path, pack_copy: Path) -> None:
 
 def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
     state = tmp_path / "state.json"
-    run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--export-state", str(state))
+    run_cli("--program", str(PROGRAM), "--policy-pack", str(pack_copy), "--mode", "update", "--export-state", str(state))
     doc = load_json(state)
     assert doc["version"] == 3
+    # `pulumi stack import` checks the manifest's magic: sha256(version) in hex (manifest.go:84-89).
+    manifest = doc["deployment"]["manifest"]
+    assert manifest["magic"] == hashlib.sha256(manifest["version"].encode()).hexdigest()
     resources = doc["deployment"]["resources"]
     seen: set[str] = set()
     for r in resources:
@@ -284,10 +288,18 @@ def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
             purn, pid = r["provider"].rsplit("::", 1)
             assert purn in seen and pid
         if r["custom"]:
-            assert r["id"]
+            assert r["id"] and r["id"] != "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
         seen.add(r["urn"])
     param = next(r for r in resources if r["type"] == "aws:ssm/parameter:Parameter")
     assert param["inputs"]["value"]["plaintext"] == '"offline-secret-placeholder"'
+
+
+def test_export_state_is_refused_in_preview_mode(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none", "--export-state", str(state))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error (usage error): --export-state needs --mode update: a preview's ids")
+    assert not state.exists()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

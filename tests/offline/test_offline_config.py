@@ -54,7 +54,7 @@ def test_reconcile_defaults_initial_file_and_all() -> None:
 
 def test_reconcile_validates_with_policy_name() -> None:
     with pytest.raises(
-        PolicyError, match=r"validating policy config: p 1  a: n: 'x' is not of type 'integer'"
+        PolicyError, match=r"^validating policy config: p 1  a: n: Invalid type. Expected: integer, given: string$"
     ):
         reconcile_config(POLICIES, {}, {"a": {"level": None, "properties": {"n": "x"}}}, "p", "1")
 

@@ -84,7 +84,8 @@ def test_all_key_and_bad_values():
     resolved = resolve_config({"all": "advisory", "ecs-container-logging-required": "mandatory"})
     assert resolved["ecs-container-resource-limits"][0] == "advisory"
     assert resolved["ecs-container-logging-required"][0] == "mandatory"
-    with pytest.raises(PolicyError, match="log-group-retention: minRetentionDays: 8 is not one of"):
+    cli_wording = "log-group-retention: minRetentionDays: minRetentionDays must be one of the following: 1, 3, 5, 7, 14,"
+    with pytest.raises(PolicyError, match=cli_wording):
         resolve_config({"log-group-retention": {"minRetentionDays": 8}})
     with pytest.raises(PolicyError, match="'sometimes' is not valid"):
         resolve_config({"log-group-retention": "sometimes"})
