@@ -94,12 +94,16 @@ def alias_urns(
     return [a for a in dict.fromkeys(found) if a != urn]
 
 
-def aliases_sent(urn: str, aliases: Iterable[str], old_urns: frozenset[str] | set[str]) -> list[str]:
+def aliases_sent(urn: str, aliases: Iterable[str], old_urns: frozenset[str] | set[str] | None) -> list[str]:
     """The aliases the engine hands a policy pack for a resource: only the one that found its old
     state (`getOldResource` records that alias alone as the new state's `Aliases`,
     pkg/resource/deploy/step_generator.go:771-775 and 825; the analyzer options read
     `new.GetAliases()`, :1418). None on a new stack, nor when the resource's own URN is in the
-    old state; `old_urns` is the baseline's URNs (empty without one)."""
+    old state; `old_urns` is the baseline's URNs (empty without one). `old_urns` None: a
+    deployed snapshot's analysis, which sends the aliases its state recorded as they are
+    (`res.GetAliases()`, pkg/resource/deploy/analyze_snapshot.go:161)."""
+    if old_urns is None:
+        return list(aliases)
     if urn in old_urns:
         return []
     found = next((a for a in aliases if a in old_urns), None)

@@ -92,11 +92,12 @@ class Analyzer:
         rpc_timeout: float = 60.0,
         stub: Any = None,
         parallel: int = min(4, os.cpu_count() or 1),
-        old_urns: frozenset[str] = frozenset(),
+        old_urns: frozenset[str] | None = frozenset(),
         stack_tags: dict[str, str] | None = None,
     ) -> None:
         """`stub` replaces the process's gRPC stub (tests drive an in-process servicer the same way);
-        `old_urns` are the baseline's URNs (the old state aliases are matched against);
+        `old_urns` are the baseline's URNs (the old state aliases are matched against; None: send the
+        aliases as recorded, as a deployed snapshot's analysis does);
         `stack_tags` are sent with ConfigureStack."""
         self.process, self.timeout, self.parallel = process, rpc_timeout, max(1, parallel)
         self.stub = stub if stub is not None else process.connect()  # type: ignore[union-attr]

@@ -54,6 +54,7 @@ def audit(args: argparse.Namespace, default_pack: Path) -> report.Preview:
             deployment,
             rpc_timeout=args.rpc_timeout,
             start_timeout=args.pack_start_timeout,
+            old_urns=None,  # the aliases the state recorded, as they are (analyze_snapshot.go:161)
         )
         session = None
         try:

@@ -98,14 +98,15 @@ def start_packs(
     rpc_timeout: float,
     start_timeout: float,
     nice: int = 0,
-    old_urns: frozenset[str] = frozenset(),
+    old_urns: frozenset[str] | None = frozenset(),
     stack_tags: dict[str, str] | None = None,
 ) -> tuple[list[PolicyPackProcess], PackStarts]:
     """`count` processes of the chosen pack for `deployment` (project, stack, organization,
-    dry_run, config), each analyzer configured alike in its own thread (`old_urns`: the baseline's
-    URNs, which aliases are matched against; `stack_tags`: sent with ConfigureStack). The caller stops the
-    processes (`close_all`) and cancels the starts on every exit path; the processes are returned
-    as soon as each is spawned, so a failure part-way leaves none unaccounted for."""
+    dry_run, config), each analyzer configured alike in its own thread. `old_urns`: the baseline's
+    URNs, which aliases are matched against (None: aliases sent as recorded); `stack_tags`: sent
+    with ConfigureStack. The caller stops the processes (`close_all`) and cancels the starts on
+    every exit path; the processes are returned as soon as each is spawned, so a failure part-way
+    leaves none unaccounted for."""
     from .analyzer import Analyzer
     from .pack_process import PolicyPackProcess
 

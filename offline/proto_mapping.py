@@ -51,7 +51,7 @@ def severity_name(value: int) -> str:
     return _severity_names().get(value, "")
 
 
-def resource_options(reg: Registration, old_urns: frozenset[str] = frozenset()) -> Any:
+def resource_options(reg: Registration, old_urns: frozenset[str] | None = frozenset()) -> Any:
     """The options of a registration as the engine sends them in Analyze and AnalyzeStack
     (`marshalResourceOptions`, pkg/resource/plugin/analyzer_plugin.go:737-763): custom timeouts in
     seconds (the monitor converted the program's duration strings as the engine does), and of
