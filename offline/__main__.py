@@ -124,13 +124,20 @@ def _parser() -> argparse.ArgumentParser:
         help="a tag of the stack, sent to the pack (besides pulumi:project, pulumi:runtime, pulumi:description "
         "and the git remote's vcs:* tags, as Pulumi Cloud sets them); repeatable",
     )
+    p.add_argument("--timeout", type=_seconds, default=120.0, help="seconds allowed for the program run (default: 120)")
+    _pack_run_flags(p)
+    _analyze_parser(sub)
+    return parser
+
+
+def _pack_run_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of running the pack, the same for a preview and an audit."""
     p.add_argument(
         "--pack-processes",
         type=_positive_int,
         default=2 if (os.cpu_count() or 1) >= 2 else 1,
         help="pack processes sharing the per-resource analysis (default: 2 on 2+ cores)",
     )
-    p.add_argument("--timeout", type=_seconds, default=120.0, help="seconds allowed for the program run (default: 120)")
     p.add_argument(
         "--pack-start-timeout",
         type=_seconds,
@@ -141,8 +148,6 @@ def _parser() -> argparse.ArgumentParser:
         "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
     )
     p.add_argument("--verbose", action="store_true", help="show the traceback of an internal error")
-    _analyze_parser(sub)
-    return parser
 
 
 def _analyze_parser(sub: argparse._SubParsersAction) -> None:
@@ -174,22 +179,7 @@ def _analyze_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", dest="json_file", type=Path, help="write the JSON report here ('-' for stdout)")
     a.add_argument("--markdown", type=Path, help="write the report as Markdown here")
     a.add_argument("--organization", default="organization")
-    a.add_argument(
-        "--pack-processes",
-        type=_positive_int,
-        default=2 if (os.cpu_count() or 1) >= 2 else 1,
-        help="pack processes sharing the per-resource analysis (default: 2 on 2+ cores)",
-    )
-    a.add_argument(
-        "--pack-start-timeout",
-        type=_seconds,
-        default=60.0,
-        help="seconds allowed for a pack to start and report its port (default: 60)",
-    )
-    a.add_argument(
-        "--rpc-timeout", type=_seconds, default=60.0, help="seconds allowed for each call to the pack (default: 60)"
-    )
-    a.add_argument("--verbose", action="store_true", help="show the traceback of an internal error")
+    _pack_run_flags(a)
     # What the preview's report writing reads and an audit never has.
     a.set_defaults(graph=None, export_state=None, baseline=None, fail_on_replace=False)
 
