@@ -13,6 +13,7 @@ import hashlib
 import heapq
 import html
 import json
+import os
 import time
 import uuid
 from collections import Counter
@@ -24,6 +25,7 @@ from .analyzer import AnalysisResult, Diagnostic, Remediation
 from .changes import ChangeSet
 from .changes import to_json as changes_json
 from .engine import ROOT_STACK_TYPE, LogEntry, Registration, unanalysed
+from .errors import UsageError
 from .properties import SECRET_SIG, SIG, UNKNOWN, engine_properties, plain
 from .state import Unchecked
 from .verdict import PolicyConfigSource, Verdict, assess
@@ -623,9 +625,21 @@ def manifest_magic(version: str) -> str:
     return hashlib.sha256(version.encode("utf-8")).hexdigest()
 
 
+def _export_epoch() -> float | None:
+    """The export's timestamp: `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds since
+    the epoch) when set, so that the same inputs give the same bytes; otherwise now."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    try:
+        return float(int(value))
+    except ValueError:
+        raise UsageError(f"SOURCE_DATE_EPOCH {value!r}: not a whole number of seconds since 1970-01-01") from None
+
+
 def export_state(p: Preview) -> dict[str, Any]:
     """A `pulumi stack export` document (deployment version 3) of the recorded stack."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(_export_epoch()))
     analyzed = p.analysis.analyzed_inputs if p.analysis else {}
     # Parents, providers and dependencies precede their dependents; otherwise URN order.
     ordered = _dependency_order(p.registrations)

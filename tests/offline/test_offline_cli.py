@@ -294,6 +294,21 @@ def test_export_state_is_deployment_v3(tmp_path: Path, pack_copy: Path) -> None:
     assert param["inputs"]["value"]["plaintext"] == '"offline-secret-placeholder"'
 
 
+def test_export_state_with_source_date_epoch_is_the_same_bytes(tmp_path: Path) -> None:
+    args = ["--program", str(PROGRAM), "--policy-pack", "none", "--mode", "update"]
+    epoch = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert run_cli(*args, "--export-state", str(first), env=epoch).returncode == 0
+    assert run_cli(*args, "--export-state", str(second), env=epoch).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    doc = load_json(first)["deployment"]
+    assert doc["manifest"]["time"] == "2026-01-01T00:00:00.000000000Z"
+    assert {r["created"] for r in doc["resources"]} == {"2026-01-01T00:00:00.000000000Z"}
+    bad = run_cli(*args, "--export-state", str(tmp_path / "c.json"), env={"SOURCE_DATE_EPOCH": "soon"})
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error (usage error): SOURCE_DATE_EPOCH 'soon': not a whole number of seconds")
+
+
 def test_export_state_is_refused_in_preview_mode(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     proc = run_cli("--program", str(PROGRAM), "--policy-pack", "none", "--export-state", str(state))
