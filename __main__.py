@@ -45,6 +45,7 @@ cluster = Cluster("cluster", ClusterArgs(
     logs=config.logs,
     execute_command=config.uses_execute_command,
     fargate_providers=tuple(config.fargate_providers),
+    instance_tags=config.stack_tags,
 ))
 # Where every task of the stack (a service's or a scheduled one's) runs.
 placement = TaskPlacement(

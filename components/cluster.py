@@ -15,7 +15,8 @@ its instances are gone, as DeleteCluster requires (ClusterContainsContainerInsta
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -48,6 +49,9 @@ class ClusterArgs:
     fargate_providers: tuple[str, ...] = ()
     # Some service uses ECS Exec: the cluster logs the sessions to its exec log group.
     execute_command: bool = False
+    # The stack's tags (cost allocation): the provider's default tags never reach the instances an
+    # Auto Scaling group launches, so the groups propagate these to them.
+    instance_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def user_data(cluster_name: str, warm_pool: bool = False) -> str:
@@ -322,6 +326,11 @@ class Cluster(pulumi.ComponentResource):
             tags=[
                 aws.autoscaling.GroupTagArgs(key="AmazonECSManaged", value="true", propagate_at_launch=True),
                 aws.autoscaling.GroupTagArgs(key="Name", value=instance_name, propagate_at_launch=True),
+                *(
+                    aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
+                    for key, value in sorted(args.instance_tags.items())
+                    if key not in ("AmazonECSManaged", "Name")
+                ),
             ],
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -368,9 +368,14 @@ class RecordingMonitor:
         inputs = struct_to_dict(req.object)
         if (req.custom or req.remote) and not req.type.startswith("pulumi:providers:"):
             self._load_class(req.type)
+        provider = req.provider
+        if (req.custom or req.remote) and not provider and not req.type.startswith("pulumi:providers:"):
+            pkg = self._package(req.type)
+            if pkg != "pulumi":
+                provider = self._default_provider(pkg, req.version, urn if req.custom else req.type)
         checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith(PROVIDER_TYPE_PREFIX)
         if checked:
-            inputs = self._check(req.type, req.name, urn, inputs)
+            inputs = self._check(req.type, req.name, urn, inputs, self._provider_inputs(provider))
         if req.custom and req.type.startswith(PROVIDER_TYPE_PREFIX):
             inputs = self._explicit_provider_inputs(req, urn, inputs)
         parent_reg = self.registrations.get(req.parent) if req.parent else None
@@ -410,12 +415,6 @@ class RecordingMonitor:
             timeouts = self._custom_timeouts(req, urn)
             if timeouts:
                 options["customTimeouts"] = timeouts
-
-        provider = req.provider
-        if (req.custom or req.remote) and not provider and not req.type.startswith("pulumi:providers:"):
-            pkg = self._package(req.type)
-            if pkg != "pulumi":
-                provider = self._default_provider(pkg, req.version, urn if req.custom else req.type)
 
         reg = Registration(
             urn=urn,
@@ -511,10 +510,18 @@ class RecordingMonitor:
         if not provider_check.resource_schema_cached(type_):
             self._on_program_loop(lambda: provider_check.resource_schema(type_))
 
-    def _check(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def _provider_inputs(self, reference: str) -> dict[str, Any]:
+        """The inputs of the provider a reference (`<urn>::<id>`) names; {} when it is not recorded."""
+        with self._lock:
+            reg = self.registrations.get(reference.rsplit("::", 1)[0]) if reference else None
+        return reg.inputs if reg is not None else {}
+
+    def _check(
+        self, type_: str, name: str, urn: str, inputs: dict[str, Any], provider_config: dict[str, Any]
+    ) -> dict[str, Any]:
         """The provider's checked inputs; a failed Check fails the preview (the inputs stay as sent)."""
         try:
-            return provider_check.check(type_, name, urn, inputs)
+            return provider_check.check(type_, name, urn, inputs, provider_config)
         except provider_check.CheckFailure as e:
             self.errors.append(str(e))
             return inputs

@@ -21,7 +21,7 @@ defaults (e.g. `enableDnsSupport: true`) are not emulated: they need the provide
 
 In preview the plan keeps every checked input and marks each output-only property (one the
 generated SDK class declares as an output but not as an input: `arn`, `id`-like values...) as
-unknown; `tagsAll` is the known `tags` when those are known, as the provider computes it.
+unknown; `tagsAll` is the checked one (see `tags_all`), else the known `tags` when those are known.
 """
 
 from __future__ import annotations
@@ -249,9 +249,79 @@ def expected_autoname(type_: str, name: str, urn: str, inputs: dict[str, Any]) -
         return None
 
 
-def check(type_: str, name: str, urn: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The provider's checked inputs for an `aws:*` custom resource; raises CheckFailure."""
+# ---- tagsAll (pulumi-aws provider/tags.go `applyTags`, a PreCheckCallback) --------------------------
+#
+# pulumi-aws puts `tagsAll` into the checked inputs of every resource of terraform-provider-aws's
+# SDKv2 provider whose schema has a non-computed `tags` and a `tags_all`
+# (`applyTagsPreCheckCallback`, `hasNonComputedTagsAndTagsAll`): the provider's
+# `defaultTags.tags` merged with the resource's `tags` (the resource's win), minus the provider's
+# `ignoreTags` keys and key prefixes; unknown when either is unknown; `{}` when nothing is left.
+# Plugin-framework resources do not get it (the bridge's PF Check runs no plan: their `tags_all`
+# comes from upstream's plan modification, after Check). `FRAMEWORK_TYPES` lists the PF resources
+# with tags among the types the pack and ECS programs use (terraform-provider-aws
+# `@FrameworkResource` annotations; pulumi-aws `runtime-bridge-metadata.json` "mux" = 1); a PF
+# type missing here would show offline a `tagsAll` the engine does not send.
+
+FRAMEWORK_TYPES = frozenset(
+    {
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:ecs/daemon:Daemon",
+        "aws:ecs/daemonTaskDefinition:DaemonTaskDefinition",
+        "aws:ecs/expressGatewayService:ExpressGatewayService",
+    }
+)
+
+
+def _config_object(value: Any) -> Any:
+    """A provider setting as the provider reads it: objects arrive JSON-encoded (stack config, and
+    the SDKs' provider resources), or as objects; None when absent or unreadable."""
+    if isinstance(value, str) and value != UNKNOWN:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _string_list(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def tags_all(tags: Any, provider_config: dict[str, Any]) -> Any:
+    """`tagsAll` as `applyTags` computes it from a resource's `tags` and its provider's config."""
+    default_tags = _config_object(provider_config.get("defaultTags"))
+    ignore_tags = _config_object(provider_config.get("ignoreTags"))
+    if contains_unknown(tags) or contains_unknown(default_tags) or contains_unknown(ignore_tags):
+        return UNKNOWN
+    merged: dict[str, Any] = {}
+    if isinstance(default_tags, dict) and isinstance(default_tags.get("tags"), dict):
+        merged.update(default_tags["tags"])
+    if isinstance(tags, dict):
+        merged.update(tags)
+    if isinstance(ignore_tags, dict):
+        keys = set(_string_list(ignore_tags.get("keys")))
+        prefixes = tuple(_string_list(ignore_tags.get("keyPrefixes")))
+        merged = {k: v for k, v in merged.items() if k not in keys and not (prefixes and k.startswith(prefixes))}
+    return merged
+
+
+def gets_tags_all(type_: str) -> bool:
+    """Whether pulumi-aws's Check adds `tagsAll` to a type's inputs (see above)."""
+    if type_ in FRAMEWORK_TYPES:
+        return False
+    schema = resource_schema(type_)
+    return schema is not None and "tags" in schema.inputs and "tagsAll" in schema.outputs
+
+
+def check(
+    type_: str, name: str, urn: str, inputs: dict[str, Any], provider_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The provider's checked inputs for an `aws:*` custom resource (`provider_config`: the inputs
+    of the provider that manages it); raises CheckFailure."""
     checked = dict(inputs)
+    if gets_tags_all(type_) and not _has_signature(checked.get("tags")):
+        checked["tagsAll"] = tags_all(checked.get("tags"), provider_config or {})
     for key in _JSON_DOCUMENTS.get(type_, ()):
         document = checked.get(key)
         if isinstance(document, (dict, list)) and not contains_unknown(document) and not _has_signature(document):
@@ -285,7 +355,9 @@ def planned_outputs(type_: str, checked: dict[str, Any]) -> dict[str, Any]:
         return outputs
     for prop in sorted(schema.output_only):
         outputs[prop] = UNKNOWN
-    if "tagsAll" in schema.output_only:
+    if "tagsAll" in checked:
+        outputs["tagsAll"] = checked["tagsAll"]
+    elif "tagsAll" in schema.output_only:
         tags = checked.get("tags")
         outputs["tagsAll"] = (
             dict(tags) if isinstance(tags, dict) and not contains_unknown(tags) else ({} if tags is None else UNKNOWN)

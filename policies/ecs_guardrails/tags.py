@@ -1,10 +1,11 @@
 """Required tag keys on the platform's taggable resources.
 
 A resource's tags are its `tags` input plus, in the real engine, `tagsAll`: pulumi-aws 7.x merges the
-provider's `defaultTags` into `tagsAll` when it checks the inputs (its PreCheckCallback, for the resources
-implemented on the Terraform plugin SDK, which includes every type listed here), so the pack sees default
-tags there before the resource exists. Inputs without that `tagsAll` show only `tags`, and keys that come from
-provider default tags are not seen."""
+provider's `defaultTags` into `tagsAll` when it checks the inputs (its PreCheckCallback `applyTags`, for the
+resources implemented on the Terraform plugin SDK that have `tags` and `tags_all`), so the pack sees default
+tags there before the resource exists. Not for the plugin-framework ones (the ECS daemon task definition and
+Express service here) nor for Auto Scaling groups (their `tags` are tag blocks, without `tags_all`): those show
+only their own tags, so keys that come from provider default tags are not seen and must be set on them."""
 
 from __future__ import annotations
 
