@@ -668,10 +668,12 @@ def export_state(p: Preview) -> dict[str, Any]:
             res["parent"] = r.parent
         if provider:
             res["provider"] = provider
+        # Sorted: the Python SDK sends them in set order, which changes from run to run; their order
+        # means nothing to the engine.
         if r.dependencies:
-            res["dependencies"] = r.dependencies
+            res["dependencies"] = sorted(set(r.dependencies))
         if r.property_dependencies:
-            res["propertyDependencies"] = {k: v for k, v in r.property_dependencies.items() if v}
+            res["propertyDependencies"] = {k: sorted(set(v)) for k, v in sorted(r.property_dependencies.items()) if v}
         for key in ("protect", "retainOnDelete", "deletedWith", "ignoreChanges", "additionalSecretOutputs"):
             if r.options.get(key):
                 res[key] = r.options[key]
