@@ -65,7 +65,8 @@ def test_vpc_defaults_legacy_layout_one_nat_gateway_per_az(runs) -> None:
     component = run.get("awsx:ec2:Vpc", "legacy")
     vpc = run.get(VPC, "legacy")
     assert run.children(component) == [("aws:ec2/vpc:Vpc", "legacy")]
-    assert run.inputs(VPC, "legacy") == {"cidrBlock": "10.0.0.0/16", "tags": {"Name": "legacy"}}
+    # tagsAll: the provider's Check merges the (here absent) default tags into it.
+    assert run.inputs(VPC, "legacy") == {"cidrBlock": "10.0.0.0/16", "tags": {"Name": "legacy"}, "tagsAll": {"Name": "legacy"}}
     assert run.children(vpc)[0] == ("aws:ec2/internetGateway:InternetGateway", "legacy")
     cidrs = {
         "private": ["10.0.0.0/19", "10.0.64.0/19", "10.0.128.0/19"],
@@ -127,7 +128,8 @@ def test_vpc_auto_layout_single_nat_gateway_and_isolated_subnets(runs) -> None:
         private_route = run.get(f"{TABLE}$aws:ec2/route:Route", f"auto-private-{az}")
         assert private_route.property_dependencies["natGatewayId"] == [nats[0].urn]
     assert run.children(run.get(TABLE, "auto-db-1")) == [("aws:ec2/routeTableAssociation:RouteTableAssociation", "auto-db-1")]
-    assert run.inputs(f"{SUBNET}$aws:ec2/eip:Eip", "auto-1") == {"tags": {"team": "platform", "Name": "auto-1"}}
+    eip_tags = {"team": "platform", "Name": "auto-1"}
+    assert run.inputs(f"{SUBNET}$aws:ec2/eip:Eip", "auto-1") == {"tags": eip_tags, "tagsAll": eip_tags}
     assert run.exports["autoSubnetLayout"] == [
         {"cidrMask": 24, "size": 256, "type": "Public"},
         {"cidrMask": 22, "size": 1024, "type": "Private"},

@@ -24,9 +24,11 @@ def test_unset_name_gets_name_dash_seven_hex_deterministic_per_urn() -> None:
 
 
 def test_set_name_and_name_prefix_are_left_alone() -> None:
-    assert check("aws:lb/targetGroup:TargetGroup", "tg", URN + "tg", {"name": "given"}) == {"name": "given"}
+    # (`tagsAll` is applyTags' empty map: no tags and no default tags.)
+    assert check("aws:lb/targetGroup:TargetGroup", "tg", URN + "tg", {"name": "given"}) == {"name": "given", "tagsAll": {}}
     # The provider applies no default to a property that conflicts with a set one (name vs namePrefix).
-    assert check("aws:lb/targetGroup:TargetGroup", "tg", URN + "tg", {"namePrefix": "web-"}) == {"namePrefix": "web-"}
+    checked = check("aws:lb/targetGroup:TargetGroup", "tg", URN + "tg", {"namePrefix": "web-"})
+    assert checked == {"namePrefix": "web-", "tagsAll": {}}
 
 
 def test_target_group_autoname_limit_is_32_and_check_fails_beyond() -> None:
