@@ -112,6 +112,7 @@ class Analyzer:
             secret_keys=sorted(config.secret_keys),
         )
         self.old_urns = old_urns
+        self.version = ""  # the pack's, once `start` has read it
         self.stack_tags = dict(stack_tags or {})
         self.info: Any = None
         self.policies: list[dict[str, Any]] = []  # as GetAnalyzerInfo describes them, by name
@@ -149,7 +150,7 @@ class Analyzer:
         # AnalyzeStack's error as is): gRPC's "Exception calling application: " and str(e).
         cli = {"Remediate": "failed to run remediation: ", "Analyze": "failed to run policy: "}.get(method, "")
         return PolicyError(
-            f"policy pack {name} {getattr(self, 'version', '')}: policy '{told['policy']}' failed{where}: "
+            f"policy pack {name} {self.version}: policy '{told['policy']}' failed{where}: "
             f"{told['type']}{at}{message} (pulumi up: error: {cli}Exception calling application: {told['message']})"
         )
 

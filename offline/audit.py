@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from . import report
-from .engine import LogEntry
+from .engine import PROVIDER_TYPE_PREFIX, LogEntry
 from .pack_run import choose_policy, note_memo, start_packs
 from .stack_config import StackConfig
-from .state import PROVIDER_PREFIX, DeployedStack, load_state, redact
+from .state import DeployedStack, load_state, redact
 
 
 def audit(args: argparse.Namespace, default_pack: Path) -> report.Preview:
@@ -66,7 +66,7 @@ def audit(args: argparse.Namespace, default_pack: Path) -> report.Preview:
             session = AnalysisSession(analyzers[0], analyzers[1:])
             # Every provider known before any resource is sent, wherever it stands in the file
             # (buildSnapshotProviderMap, analyze_snapshot.go:133-141).
-            session.providers.update({r.urn: r for r in deployed.registrations if r.type.startswith(PROVIDER_PREFIX)})
+            session.providers.update({r.urn: r for r in deployed.registrations if r.type.startswith(PROVIDER_TYPE_PREFIX)})
             analysed_at = time.perf_counter()
             for reg in deployed.registrations:
                 session.add(reg)

@@ -295,7 +295,7 @@ class RecordingMonitor:
         read, as the engine words it, the type) and `what` (the URN, type or token)."""
         self._deny_default_provider(pkg, what or pkg, subject or pkg)
         name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
-        type_ = f"pulumi:providers:{pkg}"
+        type_ = f"{PROVIDER_TYPE_PREFIX}{pkg}"
         urn = self.make_urn("", type_, name)
         with self._lock:
             reg = self.registrations.get(urn)
@@ -366,17 +366,19 @@ class RecordingMonitor:
 
         urn = self.make_urn(req.parent, req.type, req.name)
         inputs = struct_to_dict(req.object)
-        if (req.custom or req.remote) and not req.type.startswith("pulumi:providers:"):
+        is_provider = req.type.startswith(PROVIDER_TYPE_PREFIX)
+        if (req.custom or req.remote) and not is_provider:
             self._load_class(req.type)
+        # The provider first: its inputs (default tags) are part of the resource's Check.
         provider = req.provider
-        if (req.custom or req.remote) and not provider and not req.type.startswith("pulumi:providers:"):
+        if (req.custom or req.remote) and not provider and not is_provider:
             pkg = self._package(req.type)
             if pkg != "pulumi":
                 provider = self._default_provider(pkg, req.version, urn if req.custom else req.type)
-        checked = req.custom and self._package(req.type) == "aws" and not req.type.startswith(PROVIDER_TYPE_PREFIX)
+        checked = req.custom and self._package(req.type) == "aws" and not is_provider
         if checked:
             inputs = self._check(req.type, req.name, urn, inputs, self._provider_inputs(provider))
-        if req.custom and req.type.startswith(PROVIDER_TYPE_PREFIX):
+        if req.custom and is_provider:
             inputs = self._explicit_provider_inputs(req, urn, inputs)
         parent_reg = self.registrations.get(req.parent) if req.parent else None
         options: dict[str, Any] = {}
@@ -435,7 +437,7 @@ class RecordingMonitor:
         elif req.custom:
             reg.id = "" if self.dry_run else (req.importId or fakes.fake_id(req.type, req.name, urn, inputs, self.region))
             obj = provider_check.planned_outputs(req.type, inputs) if checked and self.dry_run else dict(inputs)
-            if not self.dry_run and not req.type.startswith("pulumi:providers:"):
+            if not self.dry_run and not is_provider:
                 obj.update(fakes.computed_outputs(req.type, req.name, urn, inputs, self.region))
             reg.outputs = obj
         with self._lock:

@@ -26,6 +26,7 @@ unknown; `tagsAll` is the checked one (see `tags_all`), else the known `tags` wh
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -275,13 +276,19 @@ FRAMEWORK_TYPES = frozenset(
 
 def _config_object(value: Any) -> Any:
     """A provider setting as the provider reads it: objects arrive JSON-encoded (stack config, and
-    the SDKs' provider resources), or as objects; None when absent or unreadable."""
+    the SDKs' provider resources), or as objects; None when absent or unreadable. Never mutated:
+    every taggable resource of a provider reads the same parsed value."""
     if isinstance(value, str) and value != UNKNOWN:
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
+        return _parsed_json(value)
     return value
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _string_list(value: Any) -> list[str]:

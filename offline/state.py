@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import ROOT_STACK_TYPE, Registration
+from .engine import PROVIDER_TYPE_PREFIX, ROOT_STACK_TYPE, Registration
 from .errors import InputError
 from .inputs import load_json
 from .properties import SECRET_SIG, SIG, UNKNOWN, secret
@@ -33,7 +33,6 @@ from .properties import SECRET_SIG, SIG, UNKNOWN, secret
 MAX_STATE_BYTES = 64 * 1024 * 1024  # a stack of a thousand resources exports a few MiB
 SUPPORTED_VERSION = 3  # apitype.DeploymentSchemaVersionCurrent (core.go:83)
 URN_PREFIX = "urn:pulumi:"
-PROVIDER_PREFIX = "pulumi:providers:"
 REDACTED = "[secret]"
 _BOOLS = ("custom", "delete", "protect", "taint", "external", "pendingReplacement", "retainOnDelete")
 _URN_LISTS = ("dependencies", "aliases")
@@ -251,7 +250,7 @@ def load_state(path: Path, limit: int = MAX_STATE_BYTES) -> DeployedStack:
             target = every.get(prov_urn)
             if target is None:
                 raise reader.fail(where, f"its `provider` {prov_urn} is not in the export")
-            if not target["type"].startswith(PROVIDER_PREFIX):
+            if not target["type"].startswith(PROVIDER_TYPE_PREFIX):
                 raise reader.fail(where, f"its `provider` {prov_urn} is a {target['type']}, not a provider")
 
     out = DeployedStack(project, stack, "", [])
@@ -321,7 +320,7 @@ def _registration(reader: _Reader, r: dict[str, Any], where: str) -> tuple[Regis
             property_dependencies={k: list(v) for k, v in (r.get("propertyDependencies") or {}).items()},
             options=options,
             # providers.IsDefaultProvider (reference.go:49)
-            default_provider=r["type"].startswith(PROVIDER_PREFIX) and name.startswith("default"),
+            default_provider=r["type"].startswith(PROVIDER_TYPE_PREFIX) and name.startswith("default"),
             read=bool(r.get("external")),
         ),
         encrypted,
